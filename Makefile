@@ -1,0 +1,44 @@
+# The few commands a newcomer needs. `make help` lists them.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+export MPLBACKEND := Agg
+
+.DEFAULT_GOAL := help
+.PHONY: help setup report test lint format lab demo-data clean-outputs
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install the package with its dependencies
+
+report: $(STAMP)  ## run the whole pipeline on the shipped (simulated) demo register into reports/demo/
+	$(VENV)/bin/analysis run --out reports/demo
+
+test: $(STAMP)  ## run the tests (unit tests and the papermill chain)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)  ## ruff check and format check, notebooks without outputs
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/nbstripout --verify notebooks/*.ipynb
+
+format: $(STAMP)  ## ruff format and fix, strip notebook outputs
+	$(VENV)/bin/ruff check --fix src tests
+	$(VENV)/bin/ruff format src tests
+	$(VENV)/bin/nbstripout notebooks/*.ipynb
+
+lab: $(STAMP)  ## JupyterLab on notebooks/ with the project's kernel (.venv)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+demo-data: $(STAMP)  ## regenerate data/raw/demo_register.csv and demo_truth.json (seeded)
+	$(VENV)/bin/analysis demo-data --out data/raw
+
+clean-outputs:  ## remove generated outputs (data/processed, reports)
+	rm -rf reports data/processed/*.parquet data/processed/*.csv data/processed/*.json

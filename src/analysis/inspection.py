@@ -1,0 +1,78 @@
+"""Inspecting a register before cleaning: encoding, sheets, header mapping, units, unresolved values."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.io import RAW_META, detect_encoding, read_register, resolve_path
+from analysis.parsing import parse_amount, parse_count, parse_year
+from analysis.places import resolve_places
+from analysis.vocabulary import REQUIRED_COLUMNS, map_headers, map_sector
+
+__all__ = ["inspect_register", "inspection_tables"]
+
+
+def inspection_tables(path, *, encoding=None, sheet=None, top: int = 5) -> list[dict]:
+    """For each sheet: header mapping, units, missing required columns and the most frequent values
+    that would not resolve (places, sectors, amounts, years). Reads the file, writes nothing."""
+    p = resolve_path(path)
+    enc = encoding
+    if p.is_file() and p.suffix.lower() in {".csv", ".txt", ".tsv", ""} and enc is None:
+        enc = detect_encoding(p.read_bytes(), name=str(p))
+    frames = read_register(path, encoding=encoding, sheet=sheet)
+    return [_inspect_one(raw, enc, top) for raw in frames]
+
+
+def _inspect_one(raw: pd.DataFrame, enc: str | None, top: int) -> dict:
+    cols = [c for c in raw.columns if c not in RAW_META]
+    hmap = map_headers(cols)
+    raw_of = {v: k for k, v in hmap.columns.items()}
+    blank = pd.Series([""] * len(raw), index=raw.index, dtype="object")
+
+    def col(name):
+        h = raw_of.get(name)
+        return raw[h].astype("object") if h else blank
+
+    exp_header = raw_of.get("expenditure")
+    exp_mult = hmap.units.get(exp_header, ("", 1.0))[1] if exp_header else 1.0
+    places = resolve_places(col("province"), col("prefecture"), col("county"))
+    amounts = parse_amount(col("expenditure"), default_unit_multiplier=exp_mult)
+    problems = {
+        "province": col("province")[places["place_problem"] == "unresolved"],
+        "sector": col("sector")[map_sector(col("sector"))["problem"] == "unknown"],
+        "expenditure": col("expenditure")[amounts["problem"] == "unparseable"],
+        "beneficiaries": col("beneficiaries")[
+            parse_count(col("beneficiaries"))["problem"] == "unparseable"
+        ],
+        "year": col("year")[parse_year(col("year")).isna()],
+    }
+    return {
+        "source": str(raw["source_file"].iloc[0]),
+        "encoding": enc or "(Excel)",
+        "rows": len(raw),
+        "columns": {str(k): v for k, v in hmap.columns.items()},
+        "units": {str(k): u[0] for k, u in hmap.units.items()},
+        "ignored": hmap.ignored,
+        "missing_required": hmap.missing(REQUIRED_COLUMNS),
+        "unresolved": {
+            k: v.value_counts().head(top).to_dict() for k, v in problems.items() if len(v)
+        },
+    }
+
+
+def inspect_register(path, *, encoding=None, sheet=None) -> str:
+    """A readable summary of :func:`inspection_tables`."""
+    lines = []
+    for t in inspection_tables(path, encoding=encoding, sheet=sheet):
+        lines.append(f"{t['source']}: {t['rows']} rows, encoding {t['encoding']}")
+        for raw, canon in t["columns"].items():
+            u = f"  [unit {t['units'][raw]}]" if raw in t["units"] else ""
+            lines.append(f"  {raw!s:<24} -> {canon}{u}")
+        for raw in t["ignored"]:
+            lines.append(f"  {raw!s:<24} -> (ignored)")
+        if t["missing_required"]:
+            lines.append(f"  MISSING required: {', '.join(t['missing_required'])}")
+        for field, values in t["unresolved"].items():
+            shown = ", ".join(f"{v!r} x{n}" for v, n in values.items())
+            lines.append(f"  unresolved {field}: {shown}")
+    return "\n".join(lines)

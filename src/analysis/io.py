@@ -1,0 +1,353 @@
+"""Reading and writing files: the one module (with the notebooks and the runner) that touches disk.
+
+Registers are read as text (every cell a string, nothing guessed by pandas), with the header row found
+even below a title row, and two columns added: ``source_file`` and ``source_row`` (the row number a
+spreadsheet program shows, header included). Outputs are written to a temporary name and moved into
+place, so a failed step never leaves half-written files over the last good ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io as _io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.errors import RegisterError
+from analysis.vocabulary import map_headers
+
+__all__ = [
+    "RAW_META",
+    "detect_encoding",
+    "file_sha256",
+    "project_root",
+    "read_projects",
+    "read_register",
+    "read_registers",
+    "read_table",
+    "resolve_path",
+    "save_figure",
+    "write_clean_outputs",
+    "write_json",
+    "write_table",
+]
+
+RAW_META = ("source_file", "source_row", "source_problem")
+_HEADER_SCAN_ROWS = 15
+
+
+def project_root() -> Path | None:
+    """The project folder when the package runs from a source checkout (src layout), else None."""
+    here = Path(__file__).resolve()
+    root = here.parents[2]
+    return (
+        root
+        if (root / "pyproject.toml").is_file() and (root / "src" / "analysis").is_dir()
+        else None
+    )
+
+
+def resolve_path(path: str | os.PathLike) -> Path:
+    """An absolute path: relative paths are taken from the project folder (not the working directory)
+    when the package runs from a checkout, else from the working directory."""
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        return p
+    root = project_root()
+    return (root / p) if root is not None else p.resolve()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def detect_encoding(data: bytes, *, name: str = "<bytes>") -> str:
+    """The text encoding of a CSV: BOM, then strict UTF-8, then charset-normalizer's best guess.
+
+    Chinese guesses (GBK, GB2312, GB18030, HZ) are widened to GB18030, which contains the others.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[: 1 << 20]).best()
+    if best is None:
+        raise RegisterError("cannot detect the text encoding; pass encoding=", file=name)
+    enc = best.encoding.lower().replace("_", "")
+    if enc in {"gbk", "gb2312", "gb18030", "hz", "cp936"}:
+        return "gb18030"
+    return best.encoding
+
+
+def _find_header(rows: list[list[str]], name: str) -> int:
+    """Index of the header row: the first of the top rows that maps the most canonical columns."""
+    best, best_hits = None, 0
+    for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
+        cells = [c for c in row if str(c).strip()]
+        if not cells:
+            continue
+        hits = len(set(map_headers(cells).columns.values()))
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if best is None or best_hits < 2:
+        seen = next((r for r in rows[:_HEADER_SCAN_ROWS] if any(str(c).strip() for c in r)), [])
+        raise RegisterError(
+            "no header row found in the first rows (need at least two known column names); "
+            f"first row seen: {', '.join(str(c) for c in seen[:12]) or '(empty)'}",
+            file=name,
+        )
+    return best
+
+
+def _frame_from_rows(rows: list[list[str]], name: str) -> pd.DataFrame:
+    h = _find_header(rows, name)
+    header = [str(c).strip() for c in rows[h]]
+    while header and not header[-1]:
+        header.pop()
+    header = [c or f"unnamed_{i + 1}" for i, c in enumerate(header)]
+    seen: dict[str, int] = {}
+    for i, c in enumerate(header):  # make repeated headers unique, keep the first as written
+        if c in seen:
+            seen[c] += 1
+            header[i] = f"{c}.{seen[c]}"
+        else:
+            seen[c] = 0
+    width = len(header)
+    body = rows[h + 1 :]
+    problems, fixed = [], []
+    for row in body:
+        row = [("" if c is None else str(c)) for c in row]
+        extra = row[width:]
+        if any(x.strip() for x in extra):
+            problems.append(f"malformed_row: {len(row)} fields, header has {width}")
+        else:
+            problems.append("")
+        fixed.append((row + [""] * width)[:width])
+    frame = pd.DataFrame(fixed, columns=header, dtype=object)
+    frame["source_file"] = name
+    frame["source_row"] = [h + 2 + i for i in range(len(body))]  # 1-based, header row counted
+    frame["source_problem"] = problems
+    return frame
+
+
+def _read_csv(path: Path, encoding: str | None, label: str) -> pd.DataFrame:
+    data = path.read_bytes()
+    if not data.strip():
+        raise RegisterError("the file is empty", file=str(path))
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise RegisterError("binary content, not a text CSV", file=str(path))
+    enc = encoding or detect_encoding(data, name=str(path))
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise RegisterError(
+            f"cannot decode as {enc} ({exc.__class__.__name__})", file=str(path)
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    sample = text[:65536]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        rows = list(csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise RegisterError(f"cannot parse as CSV ({exc})", file=str(path)) from None
+    return _frame_from_rows(rows, label)
+
+
+def _read_excel(path: Path, sheet: str | int | None, label: str) -> list[pd.DataFrame]:
+    engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
+    try:
+        sheets = pd.read_excel(
+            path,
+            sheet_name=sheet if sheet is not None else None,
+            header=None,
+            dtype=str,
+            engine=engine,
+            keep_default_na=False,
+        )
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
+        raise RegisterError(
+            f"cannot read as Excel ({exc.__class__.__name__}: {str(exc)[:80]})", file=str(path)
+        ) from None
+    except Exception as exc:  # xlrd/openpyxl raise their own classes for corrupt workbooks
+        raise RegisterError(
+            f"cannot read as Excel ({exc.__class__.__name__})", file=str(path)
+        ) from None
+    if not isinstance(sheets, dict):
+        sheets = {sheet: sheets}
+    frames, failures = [], []
+    for sheet_name, table in sheets.items():
+        rows = table.fillna("").astype(str).values.tolist()
+        sheet_label = f"{label}#{sheet_name}"
+        if not any(any(c.strip() for c in r) for r in rows):
+            continue
+        try:
+            frames.append(_frame_from_rows(rows, sheet_label))
+        except RegisterError as exc:
+            failures.append(str(exc))
+    if not frames:
+        raise RegisterError(
+            "no sheet with a register header"
+            + (f" ({failures[0]})" if failures else " (all sheets empty)"),
+            file=str(path),
+        )
+    return frames
+
+
+def read_register(
+    path, *, encoding: str | None = None, sheet: str | int | None = None
+) -> list[pd.DataFrame]:
+    """Read one register file (CSV in any common encoding, XLSX or XLS) into raw text frames.
+
+    Returns one frame per sheet that holds a register (one for a CSV). Each frame keeps the original
+    headers and adds ``source_file``, ``source_row`` and ``source_problem`` (a malformed row's problem).
+    Raises :class:`RegisterError` with the file and the problem in one line when the file is unusable.
+    """
+    p = resolve_path(path)
+    root = project_root()
+    label = str(p.relative_to(root)) if root is not None and p.is_relative_to(root) else str(p)
+    if not p.exists():
+        raise RegisterError("no such file", file=str(p))
+    if p.is_dir():
+        raise RegisterError("is a directory, not a register file", file=str(p))
+    suffix = p.suffix.lower()
+    try:
+        if suffix in {".xlsx", ".xlsm", ".xls"}:
+            frames = _read_excel(p, sheet, label)
+        elif suffix in {".csv", ".txt", ".tsv", ""}:
+            frames = [_read_csv(p, encoding, label)]
+        else:
+            raise RegisterError(
+                f"unsupported file type {suffix!r} (use .csv, .xlsx or .xls)", file=str(p)
+            )
+    except PermissionError:
+        raise RegisterError("permission denied", file=str(p)) from None
+    if sum(len(f) for f in frames) == 0:
+        raise RegisterError("the header is there but no data rows follow", file=str(p))
+    return frames
+
+
+def read_registers(paths, *, encoding: str | None = None, sheet=None) -> list[pd.DataFrame]:
+    """Read several register files; one raw frame per file (per sheet for workbooks)."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    frames: list[pd.DataFrame] = []
+    for path in paths:
+        frames.extend(read_register(path, encoding=encoding, sheet=sheet))
+    return frames
+
+
+def read_table(path) -> pd.DataFrame:
+    """Read a CSV table written by :func:`write_table` (relative paths are taken from the project)."""
+    return pd.read_csv(resolve_path(path))
+
+
+def write_table(frame: pd.DataFrame, path) -> Path:
+    """Write a CSV table (UTF-8, no index) atomically; relative paths are taken from the project."""
+    path = resolve_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8", newline=""
+    ) as fh:
+        frame.to_csv(fh, index=False, lineterminator="\n")
+        tmp = fh.name
+    os.replace(tmp, path)
+    return path
+
+
+def write_json(obj, path) -> Path:
+    """Write JSON (UTF-8, sorted keys) atomically; relative paths are taken from the project."""
+    path = resolve_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8"
+    ) as fh:
+        json.dump(obj, fh, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+        fh.write("\n")
+        tmp = fh.name
+    os.replace(tmp, path)
+    return path
+
+
+def write_clean_outputs(result, out_dir) -> dict[str, Path]:
+    """Write ``projects.parquet``, ``rejected.csv`` and ``cleaning_report.json`` into ``out_dir``.
+
+    The table is validated against the canonical schema first; every file is written under a
+    temporary name and moved into place only when all three are written.
+    """
+    from analysis.schema import validate_projects
+
+    validate_projects(result.data)
+    out = resolve_path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        result.data.to_parquet(staging / "projects.parquet", index=False)
+        write_table(result.rejected, staging / "rejected.csv")
+        write_json(result.report, staging / "cleaning_report.json")
+        paths = {}
+        for name in ("projects.parquet", "rejected.csv", "cleaning_report.json"):
+            os.replace(staging / name, out / name)
+            paths[name] = out / name
+    finally:
+        for leftover in staging.glob("*"):
+            leftover.unlink()
+        staging.rmdir()
+    return paths
+
+
+def read_projects(processed_dir) -> pd.DataFrame:
+    """Read ``projects.parquet`` from a processed folder and check it against the canonical schema."""
+    from analysis.schema import validate_projects
+
+    path = resolve_path(processed_dir) / "projects.parquet"
+    if not path.is_file():
+        raise RegisterError(
+            "no cleaned data here; run 01_clean or `analysis clean` first", file=str(path)
+        )
+    return validate_projects(pd.read_parquet(path))
+
+
+def save_figure(fig, out_dir, name: str, *, formats=("png", "svg", "pdf")) -> dict[str, Path]:
+    """Save a figure as PNG (300 dpi), SVG and PDF with the metadata that changes between runs removed
+    (dates, software strings; SVG ids are salted by the house style), so the same figure gives the same
+    bytes. The one place where figures are written."""
+    import matplotlib as mpl
+
+    out = resolve_path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    metadata = {
+        "png": {"Software": None},
+        "svg": {"Date": None, "Creator": None},
+        "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+    }
+    paths = {}
+    with mpl.rc_context({"svg.hashsalt": "analysis", "pdf.fonttype": 42}):
+        for fmt in formats:
+            path = out / f"{name}.{fmt}"
+            tmp = out / f".{name}.tmp.{fmt}"
+            fig.savefig(tmp, format=fmt, dpi=300, metadata=metadata[fmt])
+            os.replace(tmp, path)
+            paths[fmt] = path
+    return paths

@@ -1,0 +1,302 @@
+"""Parsing of register values: amounts of money, counts of people and households, years, yes/no.
+
+Each ``parse_*`` function takes a Series of raw text and returns a DataFrame aligned on its index. The
+work is done once per distinct value (registers repeat the same strings many times) and mapped back.
+Chinese numerals go through :mod:`cn2an`; full-width digits and punctuation are folded by NFKC.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "BLANK_TOKENS",
+    "normalize_text",
+    "parse_amount",
+    "parse_bool",
+    "parse_count",
+    "parse_year",
+    "unit_from_header",
+]
+
+# Values that mean "no value" in registers (checked after normalize_text).
+BLANK_TOKENS = frozenset(
+    {
+        "",
+        "-",
+        "--",
+        "—",
+        "——",
+        "–",
+        "/",
+        "\\",
+        "无",
+        "不详",
+        "未知",
+        "暂无",
+        "空",
+        "缺",
+        "na",
+        "n/a",
+        "nan",
+        "none",
+        "null",
+        "unknown",
+        "?",
+        "？",
+    }
+)
+
+# Money units, longest first so that "万元" wins over "元". Multipliers give yuan.
+_MONEY_UNITS = [
+    ("billion yuan", 1e9),
+    ("million yuan", 1e6),
+    ("thousand yuan", 1e3),
+    ("10,000 yuan", 1e4),
+    ("10k yuan", 1e4),
+    ("bn yuan", 1e9),
+    ("mn yuan", 1e6),
+    ("billion", 1e9),
+    ("million", 1e6),
+    ("thousand", 1e3),
+    ("bn", 1e9),
+    ("mn", 1e6),
+    ("亿元", 1e8),
+    ("万元", 1e4),
+    ("千元", 1e3),
+    ("百元", 1e2),
+    ("亿", 1e8),
+    ("万", 1e4),
+    ("元", 1.0),
+    ("yuan", 1.0),
+    ("rmb", 1.0),
+    ("cny", 1.0),
+    ("¥", 1.0),
+    ("￥", 1.0),
+]
+# Count units. "人次" marks person-times; "户" households.
+_COUNT_UNITS = [
+    ("万人次", 1e4, "person_times"),
+    ("人次", 1.0, "person_times"),
+    ("person-times", 1.0, "person_times"),
+    ("万人", 1e4, "persons"),
+    ("万户", 1e4, "households"),
+    ("人", 1.0, "persons"),
+    ("户", 1.0, "households"),
+    ("persons", 1.0, "persons"),
+    ("people", 1.0, "persons"),
+    ("households", 1.0, "households"),
+    ("名", 1.0, "persons"),
+]
+_APPROX = (
+    "大约",
+    "约为",
+    "约",
+    "近",
+    "逾",
+    "超过",
+    "以上",
+    "左右",
+    "余",
+    "多",
+    "about",
+    "approx.",
+    "approximately",
+    "approx",
+    "around",
+    "over",
+    "more than",
+    "~",
+    "≈",
+    "+",
+)
+_HEADER_UNIT = re.compile(r"[(（\[]\s*([^()（）\[\]]+?)\s*[)）\]]")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
+
+
+def normalize_text(value: object) -> str:
+    """Fold full-width to half-width (NFKC), trim, collapse inner spaces, lower-case Latin letters."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    return re.sub(r"\s+", " ", text)
+
+
+def _is_blank(text: str) -> bool:
+    return text in BLANK_TOKENS
+
+
+def unit_from_header(header: str) -> tuple[str, float] | None:
+    """The unit written in brackets in a header, e.g. ``支出金额（万元）`` -> ``("万元", 1e4)``.
+
+    Returns ``(unit, multiplier)`` for money and count units, or None when the header names no unit.
+    """
+    m = _HEADER_UNIT.search(unicodedata.normalize("NFKC", str(header)))
+    if not m:
+        return None
+    unit = normalize_text(m.group(1))
+    for name, mult in _MONEY_UNITS:
+        if unit == name:
+            return name, mult
+    for name, mult, _kind in _COUNT_UNITS:
+        if unit == name:
+            return name, mult
+    return None
+
+
+def _strip_approx(text: str) -> tuple[str, bool]:
+    approx = False
+    changed = True
+    while changed:
+        changed = False
+        for q in _APPROX:
+            if text.startswith(q):
+                text, approx, changed = text[len(q) :].strip(), True, True
+            elif text.endswith(q):
+                text, approx, changed = text[: -len(q)].strip(), True, True
+    return text, approx
+
+
+def _to_number(text: str) -> float | None:
+    text = text.replace(",", "").replace(" ", "")
+    if not text:
+        return None
+    if _NUMBER.match(text):
+        return float(text)
+    if re.fullmatch(r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点]+", text):
+        try:
+            import cn2an
+
+            return float(cn2an.cn2an(text, "smart"))
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None
+    return None
+
+
+def _parse_amount_one(raw: str, default_mult: float) -> tuple[float, bool, str]:
+    """One amount -> (yuan, approximate, problem). problem is '' when parsed, 'missing' or 'unparseable'."""
+    text = normalize_text(raw)
+    if _is_blank(text):
+        return np.nan, False, "missing"
+    text, approx = _strip_approx(text)
+    mult = default_mult
+    for name, m in _MONEY_UNITS:
+        if text.endswith(name):
+            text, mult = text[: -len(name)].strip(), m
+            break
+    text, approx2 = _strip_approx(text)
+    value = _to_number(text)
+    if value is None:
+        return np.nan, approx or approx2, "unparseable"
+    return value * mult, approx or approx2, ""
+
+
+def parse_amount(values: pd.Series, *, default_unit_multiplier: float = 1.0) -> pd.DataFrame:
+    """Parse money amounts written as text into yuan.
+
+    Accepts 元/万元/亿元/千元 and English forms, thousands separators, full-width digits, Chinese
+    numerals and the qualifiers 约/近/以上 (kept as ``approximate``). A value without its own unit is
+    multiplied by ``default_unit_multiplier`` (the unit of the column header, 1e4 for 万元).
+
+    Returns columns ``value`` (float yuan, NaN when not parsed), ``approximate`` (bool) and ``problem``
+    ('' when parsed, 'missing' for a blank, 'unparseable' otherwise).
+    """
+    uniques = pd.unique(values.astype("object").fillna(""))
+    parsed = {u: _parse_amount_one(u, default_unit_multiplier) for u in uniques}
+    keys = values.astype("object").fillna("")
+    out = pd.DataFrame(
+        {
+            "value": keys.map(lambda k: parsed[k][0]).astype(float),
+            "approximate": keys.map(lambda k: parsed[k][1]).astype(bool),
+            "problem": keys.map(lambda k: parsed[k][2]).astype(str),
+        },
+        index=values.index,
+    )
+    return out
+
+
+def _parse_count_one(raw: str, default_mult: float) -> tuple[float, bool, bool, str]:
+    text = normalize_text(raw)
+    if _is_blank(text):
+        return np.nan, False, False, "missing"
+    text, approx = _strip_approx(text)
+    mult, person_times = default_mult, False
+    for name, m, kind in _COUNT_UNITS:
+        if text.endswith(name):
+            text, mult, person_times = text[: -len(name)].strip(), m, kind == "person_times"
+            break
+    text, approx2 = _strip_approx(text)
+    value = _to_number(text)
+    if value is None:
+        return np.nan, approx or approx2, person_times, "unparseable"
+    return value * mult, approx or approx2, person_times, ""
+
+
+def parse_count(values: pd.Series, *, default_unit_multiplier: float = 1.0) -> pd.DataFrame:
+    """Parse counts of persons or households (人, 万人, 户, 万户; 人次 flags person-times).
+
+    Returns ``value`` (float, NaN when not parsed), ``approximate``, ``person_times`` (bool: the value
+    counts visits, not people) and ``problem`` as in :func:`parse_amount`.
+    """
+    keys = values.astype("object").fillna("")
+    parsed = {u: _parse_count_one(u, default_unit_multiplier) for u in pd.unique(keys)}
+    return pd.DataFrame(
+        {
+            "value": keys.map(lambda k: parsed[k][0]).astype(float),
+            "approximate": keys.map(lambda k: parsed[k][1]).astype(bool),
+            "person_times": keys.map(lambda k: parsed[k][2]).astype(bool),
+            "problem": keys.map(lambda k: parsed[k][3]).astype(str),
+        },
+        index=values.index,
+    )
+
+
+def _parse_year_one(raw: str) -> float:
+    text = normalize_text(raw)
+    if _is_blank(text):
+        return np.nan
+    if _NUMBER.match(text):
+        number = float(text)
+        if 1900 <= number <= 2100 and number == int(number):
+            return float(int(number))
+        if 20000 <= number <= 80000:  # an Excel serial date (days since 1899-12-30)
+            return float((pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(number))).year)
+        return np.nan
+    m = _YEAR_IN_TEXT.search(text)
+    if m:
+        return float(m.group(1))
+    try:
+        import cn2an
+
+        text_cn = text.removesuffix("年度").removesuffix("年")
+        number = float(cn2an.cn2an(text_cn, "smart"))
+        if 1900 <= number <= 2100:
+            return number
+    except (ValueError, KeyError, IndexError, TypeError):
+        pass
+    return np.nan
+
+
+def parse_year(values: pd.Series) -> pd.Series:
+    """Parse years from "2018", "2018年", "2018-06-30", "二〇一八年" or Excel serial dates; NaN otherwise."""
+    keys = values.astype("object").fillna("")
+    parsed = {u: _parse_year_one(u) for u in pd.unique(keys)}
+    return keys.map(parsed).astype(float)
+
+
+_TRUE = {"是", "有", "y", "yes", "true", "t", "1", "√", "✓", "对", "支持", "是的"}
+_FALSE = {"否", "无", "n", "no", "false", "f", "0", "×", "✗", "不是", "不支持"}
+
+
+def parse_bool(values: pd.Series) -> pd.Series:
+    """Parse yes/no in Chinese and English (是/否, Y/N, yes/no, 1/0); missing stays <NA>."""
+    keys = values.astype("object").fillna("").map(normalize_text)
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out[keys.isin(_TRUE)] = True
+    out[keys.isin(_FALSE)] = False
+    return out

@@ -1,0 +1,237 @@
+"""Resolving place names to GB/T 2260 codes and to the 三区三州 (deep-poverty areas).
+
+Province names come in many spellings (云南省, 云南, Yunnan, 雲南, "Yunnan Province"); prefecture and
+county names in full or short form (怒江傈僳族自治州, 怒江州, 怒江) and under retired names (那曲地区).
+A province cell may hold a free-text address ("云南省怒江州泸水市") or several provinces ("云南、四川").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import pandas as pd
+
+from analysis.parsing import BLANK_TOKENS, normalize_text
+from analysis.reference import load_reference
+
+__all__ = ["MULTIPLE", "resolve_places"]
+
+MULTIPLE = "multiple"
+_SPLIT = re.compile(r"[、,;/|&]|和|及|以及|\band\b")
+_PROVINCE_SUFFIXES = (
+    "维吾尔自治区",
+    "壮族自治区",
+    "回族自治区",
+    "自治区",
+    "省",
+    "市",
+    " uygur autonomous region",
+    " uyghur autonomous region",
+    " zhuang autonomous region",
+    " hui autonomous region",
+    " autonomous region",
+    " province",
+    " municipality",
+    " sheng",
+    " shi",
+)
+
+
+@functools.cache
+def _province_lookup() -> tuple[dict[str, str], pd.DataFrame]:
+    prov = load_reference("provinces")
+    lookup: dict[str, str] = {}
+    for row in prov.itertuples(index=False):
+        names = [row.name_zh, row.short_zh, row.name_en, row.pinyin, *row.aliases.split("|")]
+        for name in names:
+            key = normalize_text(name)
+            if key:
+                lookup[key] = row.code
+    return lookup, prov.set_index("code")
+
+
+@functools.cache
+def _area_lookup() -> tuple[dict[tuple[str, str], tuple[str, str]], dict[tuple[str, str], tuple]]:
+    """(province_code, alias) -> (prefecture adcode, canonical name); same for counties."""
+    pref = load_reference("prefectures")
+    pref_lookup: dict[tuple[str, str], tuple[str, str]] = {}
+    for row in pref.itertuples(index=False):
+        for name in [row.name_zh, *row.aliases.split("|")]:
+            key = normalize_text(name)
+            if key:
+                pref_lookup[(row.province_code, key)] = (row.adcode, row.name_zh)
+    cty = load_reference("counties")
+    cty_lookup: dict[tuple[str, str], tuple] = {}
+    for row in cty.itertuples(index=False):
+        for name in [row.name_zh, *row.aliases.split("|")]:
+            key = normalize_text(name)
+            if key:
+                cty_lookup[(row.province_code, key)] = (
+                    row.adcode,
+                    row.name_zh,
+                    row.prefecture_adcode,
+                )
+    return pref_lookup, cty_lookup
+
+
+@functools.cache
+def _deep_codes() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    sq = load_reference("sanqu_sanzhou")
+    prov = frozenset(sq.loc[sq["level"] == "province", "adcode"].str[:2])
+    pref = frozenset(sq.loc[sq["level"] == "prefecture", "adcode"])
+    cty = frozenset(sq.loc[sq["level"] == "county", "adcode"])
+    return prov, pref, cty
+
+
+def _one_province(text: str) -> tuple[str | None, str]:
+    """Resolve one province name; returns (code, remaining text after the name) or (None, text)."""
+    lookup, _ = _province_lookup()
+    key = normalize_text(text)
+    if key in lookup:
+        return lookup[key], ""
+    for suffix in _PROVINCE_SUFFIXES:
+        if key.endswith(suffix) and key[: -len(suffix)].strip() in lookup:
+            return lookup[key[: -len(suffix)].strip()], ""
+    # Free-text address: the longest alias at the start ("云南省怒江州泸水市").
+    best = None
+    for alias, code in lookup.items():
+        if key.startswith(alias) and (best is None or len(alias) > len(best[0])):
+            best = (alias, code)
+    if best is not None and not best[0].isascii():
+        rest = key[len(best[0]) :]
+        for suffix in ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市"):
+            if rest.startswith(suffix):
+                rest = rest[len(suffix) :]
+                break
+        return best[1], rest
+    return None, key
+
+
+def _resolve_province_text(text: str) -> tuple[str | None, str, str]:
+    """-> (province code or MULTIPLE or None, remaining address text, problem)."""
+    key = normalize_text(text)
+    if key in BLANK_TOKENS:
+        return None, "", "missing"
+    parts = [p.strip() for p in _SPLIT.split(key) if p.strip()]
+    if len(parts) > 1:  # "云南、四川": several provinces
+        codes = {_one_province(p)[0] for p in parts}
+        if None not in codes:
+            return (MULTIPLE if len(codes) > 1 else codes.pop()), "", ""
+    code, rest = _one_province(key)
+    if code is not None:
+        return code, rest, ""
+    return None, key, "unresolved"
+
+
+def _match_area(code: str, text: str, lookup: dict) -> tuple | None:
+    key = normalize_text(text)
+    if not key or key in BLANK_TOKENS:
+        return None
+    if (code, key) in lookup:
+        return lookup[(code, key)]
+    # An address: the longest alias of this province found at the start of the text.
+    best = None
+    for (pc, alias), value in lookup.items():
+        if pc == code and key.startswith(alias) and (best is None or len(alias) > len(best[0])):
+            best = (alias, value)
+    return best[1] if best else None
+
+
+def _strip_area(text: str, names: tuple[str, ...]) -> str:
+    key = normalize_text(text)
+    for name in sorted(names, key=len, reverse=True):
+        if key.startswith(name):
+            return key[len(name) :]
+    return key
+
+
+def resolve_places(
+    province: pd.Series,
+    prefecture: pd.Series | None = None,
+    county: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Resolve province, prefecture and county text to canonical names, codes and 三区三州 membership.
+
+    Returns a DataFrame on the same index with ``province`` (canonical English name, "multiple" for a
+    project in several provinces, missing when unresolved), ``province_code`` (two digits),
+    ``prefecture`` and ``county`` (canonical Chinese names where known, else the text as written),
+    ``deep_poverty_area`` (bool) and ``place_problem`` ('' when resolved, 'missing' or 'unresolved').
+    A prefecture or county found inside the province text ("云南省怒江州泸水市") is used when the
+    prefecture and county columns are blank.
+    """
+    _, prov_table = _province_lookup()
+    pref_lookup, cty_lookup = _area_lookup()
+    deep_prov, deep_pref, deep_cty = _deep_codes()
+    n = len(province)
+    pref_in = prefecture if prefecture is not None else pd.Series([""] * n, index=province.index)
+    cty_in = county if county is not None else pd.Series([""] * n, index=province.index)
+    frame = pd.DataFrame(
+        {
+            "p": province.astype("object").fillna(""),
+            "f": pref_in.astype("object").fillna(""),
+            "c": cty_in.astype("object").fillna(""),
+        },
+        index=province.index,
+    )
+    results = {}
+    for key in frame.drop_duplicates().itertuples(index=False, name=None):
+        p_text, f_text, c_text = key
+        code, rest, problem = _resolve_province_text(p_text)
+        pref_name = county_name = None
+        deep = False
+        if code is not None and code != MULTIPLE:
+            pref_hit = _match_area(code, f_text, pref_lookup) or (
+                _match_area(code, rest, pref_lookup) if rest else None
+            )
+            c_source = c_text if normalize_text(c_text) not in BLANK_TOKENS else ""
+            if not c_source and rest:
+                names = tuple(a for (pc, a) in pref_lookup if pc == code)
+                c_source = _strip_area(rest, names)
+            cty_hit = _match_area(code, c_source, cty_lookup)
+            if cty_hit is not None and pref_hit is None:
+                pref_hit = next(
+                    (v for (pc, _a), v in pref_lookup.items() if pc == code and v[0] == cty_hit[2]),
+                    None,
+                )
+            f_norm = normalize_text(f_text)
+            c_norm = normalize_text(c_text)
+            pref_name = (
+                pref_hit[1]
+                if pref_hit
+                else (f_text.strip() if f_norm not in BLANK_TOKENS else None)
+            )
+            county_name = (
+                cty_hit[1] if cty_hit else (c_text.strip() if c_norm not in BLANK_TOKENS else None)
+            )
+            deep = (
+                code in deep_prov
+                or (pref_hit is not None and pref_hit[0] in deep_pref)
+                or (cty_hit is not None and cty_hit[0] in deep_cty)
+            )
+        if code is None:
+            province_name, province_code = None, None
+        elif code == MULTIPLE:
+            province_name, province_code = MULTIPLE, None
+        else:
+            province_name, province_code = prov_table.loc[code, "name_en"], code
+        results[key] = (province_name, province_code, pref_name, county_name, deep, problem)
+    keys = list(frame.itertuples(index=False, name=None))
+    values = [results[k] for k in keys]
+    out = pd.DataFrame(
+        values,
+        columns=[
+            "province",
+            "province_code",
+            "prefecture",
+            "county",
+            "deep_poverty_area",
+            "place_problem",
+        ],
+        index=province.index,
+    )
+    for col in ("province", "province_code", "prefecture", "county"):
+        out[col] = out[col].astype("string")
+    out["deep_poverty_area"] = out["deep_poverty_area"].astype(bool)
+    out["place_problem"] = out["place_problem"].astype(str)
+    return out
