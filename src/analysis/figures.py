@@ -78,6 +78,9 @@ def plot_cost_by_sector(
     "sector" and estimator ``ratio_of_totals`` are drawn (``level_filter`` keeps levels starting with
     it, e.g. "2018/" for a year+sector table).
     """
+    need = {"estimator", "group", "level", "estimate", "ci_low", "ci_high", "price_basis"}
+    if costs.empty or not need <= set(costs.columns):
+        raise ParameterError("no sector rows of estimator ratio_of_totals in the cost table")
     rows = costs[(costs["estimator"] == "ratio_of_totals") & costs["group"].str.endswith("sector")]
     if level_filter:
         rows = rows[rows["level"].str.startswith(level_filter)]

@@ -110,7 +110,7 @@ def _find_header(rows: list[list[str]], name: str) -> int:
         seen = next((r for r in rows[:_HEADER_SCAN_ROWS] if any(str(c).strip() for c in r)), [])
         raise RegisterError(
             "no header row found in the first rows (need at least two known column names); "
-            f"first row seen: {', '.join(str(c) for c in seen[:12]) or '(empty)'}",
+            f"first row seen: {', '.join(' '.join(str(c).split()) for c in seen[:12]) or '(empty)'}",
             file=name,
         )
     return best

@@ -162,6 +162,13 @@ def _strip_approx(text: str) -> tuple[str, bool]:
     return text, approx
 
 
+def _strip_currency(text: str) -> str:
+    for sign in ("¥", "￥", "rmb", "cny"):
+        if text.startswith(sign):
+            return text[len(sign) :].strip()
+    return text
+
+
 def _to_number(text: str) -> float | None:
     text = text.replace(",", "").replace(" ", "")
     if not text:
@@ -184,10 +191,16 @@ def _parse_amount_one(raw: str, default_mult: float) -> tuple[float, bool, str]:
     if _is_blank(text):
         return np.nan, False, "missing"
     text, approx = _strip_approx(text)
-    mult = default_mult
+    stripped = _strip_currency(text)
+    mult = 1.0 if stripped != text else default_mult  # "¥1,000" is in yuan whatever the header says
+    text = stripped
     for name, m in _MONEY_UNITS:
         if text.endswith(name):
-            text, mult = text[: -len(name)].strip(), m
+            head = text[: -len(name)].strip()
+            # "一万三千元" is 13,000 yuan, not 一万三 thousand-yuan: 千元/百元 are units only after digits.
+            if name in ("千元", "百元") and not _NUMBER.match(head.replace(",", "")):
+                continue
+            text, mult = head, m
             break
     text, approx2 = _strip_approx(text)
     value = _to_number(text)

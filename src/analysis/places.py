@@ -18,7 +18,10 @@ from analysis.reference import load_reference
 __all__ = ["MULTIPLE", "resolve_places"]
 
 MULTIPLE = "multiple"
-_SPLIT = re.compile(r"[、,;/|&]|和|及|以及|\band\b")
+_SPLIT = re.compile(r"[、,;/|&]|\band\b")
+_SPLIT_WORDS = re.compile(
+    r"以及|和|及"
+)  # only when every part is a province ("四川和云南", not "和田")
 _PROVINCE_SUFFIXES = (
     "维吾尔自治区",
     "壮族自治区",
@@ -114,10 +117,29 @@ def _resolve_province_text(text: str) -> tuple[str | None, str, str]:
     if key in BLANK_TOKENS:
         return None, "", "missing"
     parts = [p.strip() for p in _SPLIT.split(key) if p.strip()]
+    if len(parts) == 1:
+        words = [p.strip() for p in _SPLIT_WORDS.split(key) if p.strip()]
+        if len(words) > 1 and all(
+            _one_province(w)[0] is not None and not _one_province(w)[1] for w in words
+        ):
+            parts = words
     if len(parts) > 1:  # "云南、四川": several provinces
-        codes = {_one_province(p)[0] for p in parts}
+        codes = [_one_province(p)[0] for p in parts]
+        known = {c for c in codes if c is not None}
         if None not in codes:
-            return (MULTIPLE if len(codes) > 1 else codes.pop()), "", ""
+            return (MULTIPLE if len(known) > 1 else known.pop()), "", ""
+        if len(known) != 1 or codes[0] is None:
+            return None, key, "unresolved"
+        # "云南省,怒江州": one province, then areas of it; anything else is not resolved.
+        pref_lookup, cty_lookup = _area_lookup()
+        (code,) = known
+        for part in (p for p, c in zip(parts, codes, strict=True) if c is None):
+            if (
+                _match_area(code, part, pref_lookup) is None
+                and _match_area(code, part, cty_lookup) is None
+            ):
+                return None, key, "unresolved"
+        return code, "".join(p for p, c in zip(parts, codes, strict=True) if c is None), ""
     code, rest = _one_province(key)
     if code is not None:
         return code, rest, ""

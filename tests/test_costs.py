@@ -1,0 +1,186 @@
+"""Cost per beneficiary: exact small cases, oracle checks against plain pandas, invariances, recovery."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.costs import (
+    COST_COLUMNS,
+    cost_tables,
+    estimate_cost_per_beneficiary,
+    published_benchmarks,
+    to_constant_prices,
+)
+from analysis.errors import ParameterError
+from analysis.reference import cpi_index
+
+
+def tiny() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "org_name": ["A", "A", "B", "C", "C", "D"],
+            "year": [2018, 2018, 2018, 2019, 2019, 2019],
+            "sector": ["industry", "health", "industry", "health", "health", "industry"],
+            "deep_poverty_area": [True, False, False, True, True, False],
+            "expenditure_yuan": [1000.0, 3000.0, 6000.0, 500.0, 1500.0, 0.0],
+            "beneficiaries": pd.array([10, 20, 30, 5, 5, 4], dtype="Int64"),
+            "poor_households": pd.array([2, 4, pd.NA, 1, 1, 1], dtype="Int64"),
+            "flags": ["", "", "", "", "", ""],
+        }
+    )
+
+
+def pick(table, level, estimator="ratio_of_totals"):
+    return table[(table["level"] == level) & (table["estimator"] == estimator)].iloc[0]
+
+
+@pytest.mark.filterwarnings("ignore:cost per beneficiary")
+def test_ratio_of_totals_by_year_exact():
+    t = estimate_cost_per_beneficiary(tiny(), by="year", bootstrap_reps=0)
+    assert list(t.columns) == COST_COLUMNS
+    assert pick(t, "2018")["estimate"] == pytest.approx(10000 / 60)
+    # Rows with zero spending are left out of the per-person estimators.
+    assert pick(t, "2019")["estimate"] == pytest.approx(2000 / 10)
+    assert pick(t, "2019")["n_projects"] == 2
+    assert pick(t, "2018", "ratio_of_totals_per_household")["estimate"] == pytest.approx(4000 / 6)
+    assert pick(t, "2018", "mean_of_ratios")["estimate"] == pytest.approx((100 + 150 + 200) / 3)
+    assert pick(t, "2018", "median_of_ratios")["estimate"] == pytest.approx(150)
+    assert pick(t, "2019", "spending_per_project")["estimate"] == pytest.approx(2000 / 3)
+
+
+def test_oracle_against_plain_pandas(demo_data):
+    t = estimate_cost_per_beneficiary(demo_data, by=["year", "sector"], bootstrap_reps=0)
+    use = demo_data[(demo_data["expenditure_yuan"] > 0) & (demo_data["beneficiaries"] > 0)]
+    oracle = use.groupby(["year", "sector"], observed=True).agg(
+        s=("expenditure_yuan", "sum"), b=("beneficiaries", "sum")
+    )
+    for (year, sector), row in oracle.iterrows():
+        got = pick(t, f"{year}/{sector}")["estimate"]
+        assert got == pytest.approx(row["s"] / row["b"], rel=1e-12)
+
+
+def test_row_order_does_not_change_any_estimate(demo_data):
+    a = estimate_cost_per_beneficiary(demo_data, by="sector", bootstrap_reps=200, seed=3)
+    shuffled = demo_data.sample(frac=1.0, random_state=7)
+    b = estimate_cost_per_beneficiary(shuffled, by="sector", bootstrap_reps=200, seed=3)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+
+
+def test_scaling_spending_by_k_scales_every_cost_estimate_by_k(demo_data):
+    k = 3.7
+    a = estimate_cost_per_beneficiary(demo_data, by="year", bootstrap_reps=100, seed=1)
+    scaled = demo_data.assign(expenditure_yuan=demo_data["expenditure_yuan"] * k)
+    b = estimate_cost_per_beneficiary(scaled, by="year", bootstrap_reps=100, seed=1)
+    for col in ("estimate", "ci_low", "ci_high"):
+        np.testing.assert_allclose(b[col], a[col] * k, rtol=1e-10)
+
+
+def test_grouped_totals_give_the_same_ratio_as_rows(demo_data):
+    rows = estimate_cost_per_beneficiary(demo_data, by="year", bootstrap_reps=0)
+    totals = (
+        demo_data[demo_data["beneficiaries"].fillna(0) > 0]
+        .groupby(["year", "org_name"], as_index=False)[["expenditure_yuan", "beneficiaries"]]
+        .sum()
+    )
+    totals["flags"] = ""
+    grouped = estimate_cost_per_beneficiary(totals, by="year", bootstrap_reps=0)
+    a = rows[rows["estimator"] == "ratio_of_totals"]["estimate"].to_numpy()
+    b = grouped[grouped["estimator"] == "ratio_of_totals"]["estimate"].to_numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_constant_prices_in_the_base_year_equal_nominal(demo_data):
+    d18 = demo_data[demo_data["year"] == 2018]
+    nominal = estimate_cost_per_beneficiary(d18, by="year", bootstrap_reps=50, seed=2)
+    constant = estimate_cost_per_beneficiary(
+        d18, by="year", base_year=2018, bootstrap_reps=50, seed=2
+    )
+    np.testing.assert_allclose(constant["estimate"], nominal["estimate"], rtol=1e-12)
+    assert set(constant["price_basis"]) == {"constant 2018 yuan (CPI)"}
+
+
+def test_cpi_chain_and_deflation():
+    level = cpi_index(2018)
+    assert level[2018] == 1.0
+    assert level[2019] == pytest.approx(1.029)
+    assert level[2017] == pytest.approx(1 / 1.021)
+    df = pd.DataFrame({"year": [2019], "expenditure_yuan": [1029.0]})
+    out = to_constant_prices(df, 2018)
+    assert out["expenditure_yuan"].iloc[0] == pytest.approx(1000.0)
+    assert out["price_factor"].iloc[0] == pytest.approx(1 / 1.029)
+
+
+def test_bootstrap_is_seeded_and_brackets_the_estimate(demo_data):
+    a = estimate_cost_per_beneficiary(demo_data, by="year", bootstrap_reps=300, seed=11)
+    b = estimate_cost_per_beneficiary(demo_data, by="year", bootstrap_reps=300, seed=11)
+    pd.testing.assert_frame_equal(a, b)
+    r = a[a["estimator"] == "ratio_of_totals"]
+    assert (r["ci_low"] < r["estimate"]).all() and (r["estimate"] < r["ci_high"]).all()
+    assert (r["n_clusters"] > 100).all()
+
+
+def test_few_clusters_warn():
+    with pytest.warns(UserWarning, match="only 2 organizations"):
+        estimate_cost_per_beneficiary(tiny()[tiny()["year"] == 2018], bootstrap_reps=10)
+
+
+@pytest.mark.filterwarnings("ignore:cost per beneficiary")
+def test_person_times_rows_are_left_out_unless_asked():
+    df = tiny().assign(flags=["person_times", "", "", "", "", ""])
+    out = estimate_cost_per_beneficiary(df, by="year", bootstrap_reps=0)
+    assert pick(out, "2018")["estimate"] == pytest.approx(9000 / 50)
+    inc = estimate_cost_per_beneficiary(df, by="year", bootstrap_reps=0, person_times="include")
+    assert pick(inc, "2018")["estimate"] == pytest.approx(10000 / 60)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"ci": 1.5}, "ci must be"),
+        ({"bootstrap_reps": -1}, "bootstrap_reps"),
+        ({"person_times": "maybe"}, "person_times"),
+        ({"by": "nonexistent"}, "lacks column"),
+        ({"base_year": 1990}, "outside the shipped CPI"),
+    ],
+)
+def test_options_are_checked_before_any_work(kwargs, message):
+    with pytest.raises((ParameterError, ValueError), match=message):
+        estimate_cost_per_beneficiary(tiny(), **kwargs)
+
+
+def test_planted_sector_and_region_ratios_fall_in_their_intervals(demo_data, demo_truth):
+    d18 = demo_data[(demo_data["year"] == 2018) & ~demo_data["joint_funded"]]
+    est = demo_truth["estimands"]
+    by_sector = estimate_cost_per_beneficiary(d18, by="sector", bootstrap_reps=999, seed=5)
+    for sector, truth in est["ratio_of_totals_2018_by_sector_yuan"].items():
+        row = pick(by_sector, sector)
+        assert row["ci_low"] <= truth <= row["ci_high"], (
+            sector,
+            truth,
+            row["ci_low"],
+            row["ci_high"],
+        )
+    by_region = estimate_cost_per_beneficiary(
+        d18, by="deep_poverty_area", bootstrap_reps=999, seed=5
+    )
+    region = est["ratio_of_totals_2018_by_region_yuan"]
+    for level, key in (("True", "deep_poverty_area"), ("False", "elsewhere")):
+        row = pick(by_region, level)
+        assert row["ci_low"] <= region[key] <= row["ci_high"], (key, region[key])
+
+
+def test_cost_tables_hold_nominal_and_constant_rows(demo_data):
+    t = cost_tables(demo_data, base_year=2018, bootstrap_reps=0)
+    assert {"year", "year+sector", "year+deep_poverty_area", "sector"} <= set(t["group"])
+    assert {"nominal yuan", "constant 2018 yuan (CPI)"} == set(t["price_basis"])
+
+
+def test_published_benchmarks_reproduce_the_reference_figures():
+    b = published_benchmarks().set_index(["scope", "period"])["yuan_per_person"]
+    assert b[("national social organizations", "2018")] == pytest.approx(5559, abs=1)
+    assert b[("Jiangsu social organizations (all levels)", "2018")] == pytest.approx(1151, abs=1)
+    assert b[("central support to social organizations (all areas)", "2012 to 2021-09")] == (
+        pytest.approx(121.5, abs=0.5)
+    )

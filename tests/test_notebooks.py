@@ -1,0 +1,130 @@
+"""The notebooks: documented parameters, no committed outputs, and the whole chain through papermill."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import papermill as pm
+import pytest
+
+from conftest import DEMO, ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+ANALYSIS = str(Path(sys.executable).with_name("analysis"))
+DESIGN_PARAMETERS = {
+    "01_clean": {"raw_paths", "processed_dir"},
+    "02_cost_per_beneficiary": {
+        "processed_dir",
+        "tables_dir",
+        "base_year",
+        "bootstrap_reps",
+        "seed",
+    },
+    "03_regional_effects": {"processed_dir", "tables_dir", "cluster"},
+    "04_figures": {"processed_dir", "tables_dir", "figures_dir", "lang"},
+}
+
+
+def test_there_are_the_four_notebooks():
+    assert [p.stem for p in NOTEBOOKS] == sorted(DESIGN_PARAMETERS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_are_typed_documented_and_named_as_in_the_design(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert "parameters" in code_cells[0]["metadata"].get("tags", [])
+    params = pm.inspect_notebook(str(path))
+    assert DESIGN_PARAMETERS[path.stem] <= set(params)
+    for name, spec in params.items():
+        assert spec["inferred_type_name"] != "None", name
+        assert spec["help"].strip(), name
+    out = subprocess.run(
+        [str(Path(sys.executable).with_name("papermill")), "--help-notebook", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name, spec in params.items():
+        assert f"{name}: {spec['inferred_type_name']}" in out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_are_committed_without_outputs(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+@pytest.fixture(scope="module")
+def demo_slice(tmp_path_factory):
+    """Every third project of the demo register (all years), still a messy simulated export."""
+    lines = DEMO.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    path = tmp_path_factory.mktemp("raw") / "demo_register_slice.csv"
+    path.write_text(lines[0] + "".join(lines[1::3]), encoding="utf-8-sig")
+    return path
+
+
+def run(*args, check=False):
+    return subprocess.run([ANALYSIS, *args], capture_output=True, text=True, check=check)
+
+
+@pytest.mark.slow
+def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_good_run(
+    demo_slice, tmp_path
+):
+    out = tmp_path / "reports" / "slice"
+    common = ["-p", "processed_dir", str(tmp_path / "processed"), "-p", "bootstrap_reps", "99"]
+    done = run("run", "--out", str(out), "-p", "raw_paths", json.dumps([str(demo_slice)]), *common)
+    assert done.returncode == 0, done.stderr
+    names = ["01_clean", "02_cost_per_beneficiary", "03_regional_effects", "04_figures"]
+    for name in names:
+        assert (out / "notebooks" / f"{name}.ipynb").is_file()
+        html = (out / "html" / f"{name}.html").read_text(encoding="utf-8")
+        assert "an.read_projects" not in html and "import analysis" not in html  # inputs hidden
+    assert "SIMULATED DATA" in (out / "html" / "01_clean.html").read_text(encoding="utf-8")
+    for table in ("cost_per_beneficiary", "regional_effects", "reconciliation"):
+        assert (out / "tables" / f"{table}.csv").stat().st_size > 100
+    for fig in ("cost_by_sector", "spending_by_region", "regional_coefficients"):
+        for fmt in ("png", "svg", "pdf"):
+            assert (out / "figures" / f"{fig}.{fmt}").stat().st_size > 1000
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded"
+    assert manifest["inputs"] == {str(demo_slice): manifest["inputs"][str(demo_slice)]}
+    assert "tables/cost_per_beneficiary.csv" in manifest["outputs"]
+    assert manifest["versions"]["papermill"]
+    assert (out / "index.html").read_text(encoding="utf-8").count("<img") == 3
+    assert (tmp_path / "processed" / "projects.parquet").is_file()
+
+    # A run that fails in 01_clean: one line naming the notebook, last good run left in place.
+    before = (out / "manifest.json").read_bytes()
+    bad = run(
+        "run",
+        "--out",
+        str(out),
+        "-p",
+        "raw_paths",
+        json.dumps([str(tmp_path / "nope.csv")]),
+        *common,
+    )
+    assert bad.returncode == 2
+    lines = [ln for ln in bad.stderr.splitlines() if ln.startswith("analysis run")]
+    assert len(lines) == 1 and "01_clean" in lines[0] and "nope.csv" in lines[0]
+    assert "Traceback" not in bad.stderr
+    assert (out / "manifest.json").read_bytes() == before
+    failed = json.loads((out.with_name("slice.failed") / "manifest.json").read_text())
+    assert failed["status"] == "failed" and failed["error"].startswith("01_clean")
+
+
+def test_unknown_or_mistyped_parameters_are_refused_before_any_kernel_starts(tmp_path):
+    bad = run("run", "--out", str(tmp_path / "r"), "-p", "bootstrap_rep", "10")
+    assert (
+        bad.returncode == 2 and "bootstrap_rep" in bad.stderr and len(bad.stderr.splitlines()) == 1
+    )
+    bad = run("run", "--out", str(tmp_path / "r"), "-p", "base_year", '"2018"')
+    assert bad.returncode == 2 and "base_year" in bad.stderr
+    assert not (tmp_path / "r").exists()

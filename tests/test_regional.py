@@ -1,0 +1,125 @@
+"""Regional effects: an oracle for clustered errors, missing clusters, bad options, planted effects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis.errors import ParameterError
+from analysis.regional import EFFECT_COLUMNS, fit_baseline, fit_spending_shift, regional_effects
+
+
+def simulated_projects(seed: int = 0, n: int = 600, n_orgs: int = 60, effect: float = 0.3):
+    rng = np.random.default_rng(seed)
+    org = rng.integers(0, n_orgs, n)
+    deep = rng.random(n) < 0.3
+    sector = rng.choice(["industry", "education", "health"], n)
+    year = rng.choice([2017, 2018, 2019], n)
+    u = rng.normal(0, 0.4, n_orgs)[org]
+    log_c = 8 + effect * deep + 0.5 * (sector == "health") + u + rng.normal(0, 0.5, n)
+    spend = rng.lognormal(13, 1, n)
+    return pd.DataFrame(
+        {
+            "org_name": [f"org{i}" for i in org],
+            "deep_poverty_area": deep,
+            "sector": sector,
+            "year": year,
+            "province": "Yunnan",
+            "expenditure_yuan": spend,
+            "beneficiaries": pd.array(
+                np.maximum(1, np.round(spend / np.exp(log_c))), dtype="Int64"
+            ),
+        }
+    )
+
+
+def oracle_cluster_ols(df):
+    """Plain numpy: OLS and CR1 cluster-robust errors with statsmodels' small-sample factor."""
+    y = np.log(df["expenditure_yuan"] / df["beneficiaries"].astype(float)).to_numpy()
+    x = pd.get_dummies(df[["sector", "year"]].astype(str), drop_first=True, dtype=float)
+    x.insert(0, "deep", df["deep_poverty_area"].astype(float))
+    x.insert(0, "const", 1.0)
+    xm = x.to_numpy()
+    beta, *_ = np.linalg.lstsq(xm, y, rcond=None)
+    resid = y - xm @ beta
+    bread = np.linalg.inv(xm.T @ xm)
+    groups = pd.factorize(df["org_name"])[0]
+    meat = np.zeros((xm.shape[1], xm.shape[1]))
+    for g in np.unique(groups):
+        s = xm[groups == g].T @ resid[groups == g]
+        meat += np.outer(s, s)
+    n, k, g = len(y), xm.shape[1], len(np.unique(groups))
+    cov = bread @ meat @ bread * (g / (g - 1)) * ((n - 1) / (n - k))
+    se = np.sqrt(cov[1, 1])
+    p = 2 * stats.t.sf(abs(beta[1] / se), df=g - 1)
+    return beta[1], se, p, g
+
+
+def test_baseline_matches_a_plain_numpy_oracle():
+    df = simulated_projects()
+    got = fit_baseline(df).set_index("term").loc["deep_poverty_area"]
+    est, se, p, g = oracle_cluster_ols(df)
+    assert got["estimate"] == pytest.approx(est, rel=1e-9)
+    assert got["std_error"] == pytest.approx(se, rel=1e-9)
+    assert got["p_value"] == pytest.approx(p, rel=1e-6)
+    assert got["n_clusters"] == g
+    half = stats.t.ppf(0.975, g - 1) * se
+    assert got["ci_low"] == pytest.approx(est - half, rel=1e-9)
+
+
+def test_rows_with_a_missing_cluster_are_dropped_with_their_cluster():
+    df = simulated_projects(seed=1)
+    holed = df.copy()
+    holed.loc[[3, 50, 51, 400], "org_name"] = None
+    a = fit_baseline(holed)
+    b = fit_baseline(df.drop(index=[3, 50, 51, 400]))
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_single_cluster_stops_with_a_clear_message():
+    df = simulated_projects().assign(org_name="only one")
+    with pytest.raises(ParameterError, match="1 cluster"):
+        fit_baseline(df)
+
+
+def test_options_are_checked_before_fitting():
+    df = simulated_projects()
+    with pytest.raises(ParameterError, match="ci must be"):
+        fit_baseline(df, ci=95)
+    with pytest.raises(ParameterError, match="lacks column"):
+        fit_baseline(df.drop(columns="sector"))
+    with pytest.raises(ParameterError, match="start=2030"):
+        fit_spending_shift(df, start=2030)
+
+
+def test_multi_province_rows_are_left_out_of_the_regional_models():
+    df = simulated_projects()
+    base = fit_baseline(df)
+    extra = df.iloc[:5].assign(province="multiple", expenditure_yuan=1e9)
+    again = fit_baseline(pd.concat([df, extra], ignore_index=True))
+    pd.testing.assert_frame_equal(base, again)
+
+
+def test_planted_effects_are_recovered_on_the_demo_register(demo_data, demo_truth):
+    table = regional_effects(demo_data)
+    assert list(table.columns) == EFFECT_COLUMNS
+    t = table.set_index(["model", "term"])
+    est = demo_truth["estimands"]
+    base = t.loc[("baseline", "deep_poverty_area")]
+    assert base["ci_low"] <= est["baseline.deep_poverty_area"] <= base["ci_high"]
+    did = t.loc[("did", "deep_poverty_area:post2017")]
+    assert did["ci_low"] <= est["did.deep_poverty_area:post2017"] <= did["ci_high"]
+    sectors = demo_truth["planted"]["log_cost_per_beneficiary"]["sector_effect_vs_industry"]
+    for sector, value in sectors.items():
+        if sector != "industry":
+            row = t.loc[("baseline", f"sector[{sector}]")]
+            assert row["ci_low"] <= value <= row["ci_high"], (sector, value)
+    assert base["n_clusters"] > 500
+
+
+def test_event_study_has_the_first_year_as_reference(demo_data):
+    es = fit_spending_shift(demo_data).query("model == 'event_study'").set_index("term")
+    assert es.loc["deep_poverty_area:2016", "estimate"] == 0.0
+    assert set(es.index) == {f"deep_poverty_area:{y}" for y in range(2016, 2021)}
