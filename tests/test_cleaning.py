@@ -236,3 +236,11 @@ def test_malformed_rows_from_the_reader_are_rejected():
 def test_thresholds_are_checked():
     with pytest.raises(ValueError, match="cpb_low"):
         clean_registers(raw_frame(), cpb_low=10, cpb_high=5)
+
+
+def test_docs_describe_every_reason_code_and_flag():
+    from conftest import ROOT
+
+    text = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
+    for code in [*REJECT_REASONS, *FLAGS]:
+        assert f"| {code} |" in text, code
