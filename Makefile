@@ -25,8 +25,8 @@ test: $(STAMP)  ## run the tests (unit tests and the papermill chain)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)  ## ruff check and format check, notebooks without outputs
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests scripts
+	$(VENV)/bin/ruff format --check src tests scripts
 	$(VENV)/bin/nbstripout --verify notebooks/*.ipynb
 
 format: $(STAMP)  ## ruff format and fix, strip notebook outputs
