@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "read_registers": "analysis.io",
+    "read_aliases": "analysis.io",
     "read_projects": "analysis.io",
     "write_clean_outputs": "analysis.io",
     "write_table": "analysis.io",

@@ -48,12 +48,13 @@ def _cmd_run(args) -> int:
 
 def _cmd_clean(args) -> int:
     from analysis.cleaning import clean_registers
-    from analysis.io import read_register, write_clean_outputs
+    from analysis.io import read_aliases, read_registers, write_clean_outputs
 
-    frames = []
-    for path in args.inputs:
-        frames.extend(read_register(path, encoding=args.encoding, sheet=args.sheet))
-    result = clean_registers(frames)
+    aliases = read_aliases(args.aliases) if args.aliases else None
+    frames = read_registers(
+        args.inputs, encoding=args.encoding, sheet=args.sheet, extra_aliases=aliases
+    )
+    result = clean_registers(frames, extra_aliases=aliases)
     write_clean_outputs(result, args.out)
     r = result.report
     print(
@@ -65,8 +66,14 @@ def _cmd_clean(args) -> int:
 
 def _cmd_inspect(args) -> int:
     from analysis.inspection import inspect_register
+    from analysis.io import read_aliases
 
-    print(inspect_register(args.input, encoding=args.encoding, sheet=args.sheet))
+    aliases = read_aliases(args.aliases) if args.aliases else None
+    print(
+        inspect_register(
+            args.input, encoding=args.encoding, sheet=args.sheet, extra_aliases=aliases
+        )
+    )
     return 0
 
 
@@ -101,11 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True)
     c.add_argument("--encoding", default=None)
     c.add_argument("--sheet", default=None)
+    c.add_argument("--aliases", default=None, help="CSV of extra header aliases (canonical,alias)")
     c.set_defaults(func=_cmd_clean)
     i = sub.add_parser("inspect", help="show how a register would be read; writes nothing")
     i.add_argument("input")
     i.add_argument("--encoding", default=None)
     i.add_argument("--sheet", default=None)
+    i.add_argument("--aliases", default=None, help="CSV of extra header aliases (canonical,alias)")
     i.set_defaults(func=_cmd_inspect)
     d = sub.add_parser(
         "demo-data", help="regenerate the SIMULATED demo register and its truth file"

@@ -12,20 +12,22 @@ from analysis.vocabulary import REQUIRED_COLUMNS, map_headers, map_sector
 __all__ = ["inspect_register", "inspection_tables"]
 
 
-def inspection_tables(path, *, encoding=None, sheet=None, top: int = 5) -> list[dict]:
+def inspection_tables(
+    path, *, encoding=None, sheet=None, extra_aliases=None, top: int = 5
+) -> list[dict]:
     """For each sheet: header mapping, units, missing required columns and the most frequent values
     that would not resolve (places, sectors, amounts, years). Reads the file, writes nothing."""
     p = resolve_path(path)
     enc = encoding
     if p.is_file() and p.suffix.lower() in {".csv", ".txt", ".tsv", ""} and enc is None:
         enc = detect_encoding(p.read_bytes(), name=str(p))
-    frames = read_register(path, encoding=encoding, sheet=sheet)
-    return [_inspect_one(raw, enc, top) for raw in frames]
+    frames = read_register(path, encoding=encoding, sheet=sheet, extra_aliases=extra_aliases)
+    return [_inspect_one(raw, enc, top, extra_aliases) for raw in frames]
 
 
-def _inspect_one(raw: pd.DataFrame, enc: str | None, top: int) -> dict:
+def _inspect_one(raw: pd.DataFrame, enc: str | None, top: int, extra_aliases=None) -> dict:
     cols = [c for c in raw.columns if c not in RAW_META]
-    hmap = map_headers(cols)
+    hmap = map_headers(cols, extra_aliases=extra_aliases)
     raw_of = {v: k for k, v in hmap.columns.items()}
     blank = pd.Series([""] * len(raw), index=raw.index, dtype="object")
 
@@ -60,10 +62,10 @@ def _inspect_one(raw: pd.DataFrame, enc: str | None, top: int) -> dict:
     }
 
 
-def inspect_register(path, *, encoding=None, sheet=None) -> str:
+def inspect_register(path, *, encoding=None, sheet=None, extra_aliases=None) -> str:
     """A readable summary of :func:`inspection_tables`."""
     lines = []
-    for t in inspection_tables(path, encoding=encoding, sheet=sheet):
+    for t in inspection_tables(path, encoding=encoding, sheet=sheet, extra_aliases=extra_aliases):
         lines.append(f"{t['source']}: {t['rows']} rows, encoding {t['encoding']}")
         for raw, canon in t["columns"].items():
             u = f"  [unit {t['units'][raw]}]" if raw in t["units"] else ""

@@ -29,6 +29,7 @@ __all__ = [
     "project_root",
     "read_projects",
     "read_register",
+    "read_aliases",
     "read_registers",
     "read_table",
     "resolve_path",
@@ -96,14 +97,14 @@ def detect_encoding(data: bytes, *, name: str = "<bytes>") -> str:
     return best.encoding
 
 
-def _find_header(rows: list[list[str]], name: str) -> int:
+def _find_header(rows: list[list[str]], name: str, extra_aliases=None) -> int:
     """Index of the header row: the first of the top rows that maps the most canonical columns."""
     best, best_hits = None, 0
     for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
         cells = [c for c in row if str(c).strip()]
         if not cells:
             continue
-        hits = len(set(map_headers(cells).columns.values()))
+        hits = len(set(map_headers(cells, extra_aliases=extra_aliases).columns.values()))
         if hits > best_hits:
             best, best_hits = i, hits
     if best is None or best_hits < 2:
@@ -116,8 +117,8 @@ def _find_header(rows: list[list[str]], name: str) -> int:
     return best
 
 
-def _frame_from_rows(rows: list[list[str]], name: str) -> pd.DataFrame:
-    h = _find_header(rows, name)
+def _frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd.DataFrame:
+    h = _find_header(rows, name, extra_aliases)
     header = [str(c).strip() for c in rows[h]]
     while header and not header[-1]:
         header.pop()
@@ -147,7 +148,7 @@ def _frame_from_rows(rows: list[list[str]], name: str) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(path: Path, encoding: str | None, label: str) -> pd.DataFrame:
+def _read_csv(path: Path, encoding: str | None, label: str, extra_aliases=None) -> pd.DataFrame:
     data = path.read_bytes()
     if not data.strip():
         raise RegisterError("the file is empty", file=str(path))
@@ -169,13 +170,19 @@ def _read_csv(path: Path, encoding: str | None, label: str) -> pd.DataFrame:
     except csv.Error:
         delimiter = ","
     try:
-        rows = list(csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter))
+        reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        rows = list(reader)
     except csv.Error as exc:
-        raise RegisterError(f"cannot parse as CSV ({exc})", file=str(path)) from None
-    return _frame_from_rows(rows, label)
+        raise RegisterError(
+            f"cannot parse as CSV near line {reader.line_num} ({exc}; a truncated file or a stray quote?)",
+            file=str(path),
+        ) from None
+    return _frame_from_rows(rows, label, extra_aliases)
 
 
-def _read_excel(path: Path, sheet: str | int | None, label: str) -> list[pd.DataFrame]:
+def _read_excel(
+    path: Path, sheet: str | int | None, label: str, extra_aliases=None
+) -> list[pd.DataFrame]:
     engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
     try:
         sheets = pd.read_excel(
@@ -203,7 +210,7 @@ def _read_excel(path: Path, sheet: str | int | None, label: str) -> list[pd.Data
         if not any(any(c.strip() for c in r) for r in rows):
             continue
         try:
-            frames.append(_frame_from_rows(rows, sheet_label))
+            frames.append(_frame_from_rows(rows, sheet_label, extra_aliases))
         except RegisterError as exc:
             failures.append(str(exc))
     if not frames:
@@ -216,7 +223,11 @@ def _read_excel(path: Path, sheet: str | int | None, label: str) -> list[pd.Data
 
 
 def read_register(
-    path, *, encoding: str | None = None, sheet: str | int | None = None
+    path,
+    *,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    extra_aliases: pd.DataFrame | None = None,
 ) -> list[pd.DataFrame]:
     """Read one register file (CSV in any common encoding, XLSX or XLS) into raw text frames.
 
@@ -234,9 +245,9 @@ def read_register(
     suffix = p.suffix.lower()
     try:
         if suffix in {".xlsx", ".xlsm", ".xls"}:
-            frames = _read_excel(p, sheet, label)
+            frames = _read_excel(p, sheet, label, extra_aliases)
         elif suffix in {".csv", ".txt", ".tsv", ""}:
-            frames = [_read_csv(p, encoding, label)]
+            frames = [_read_csv(p, encoding, label, extra_aliases)]
         else:
             raise RegisterError(
                 f"unsupported file type {suffix!r} (use .csv, .xlsx or .xls)", file=str(p)
@@ -248,14 +259,37 @@ def read_register(
     return frames
 
 
-def read_registers(paths, *, encoding: str | None = None, sheet=None) -> list[pd.DataFrame]:
+def read_registers(
+    paths, *, encoding: str | None = None, sheet=None, extra_aliases=None
+) -> list[pd.DataFrame]:
     """Read several register files; one raw frame per file (per sheet for workbooks)."""
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     frames: list[pd.DataFrame] = []
     for path in paths:
-        frames.extend(read_register(path, encoding=encoding, sheet=sheet))
+        frames.extend(
+            read_register(path, encoding=encoding, sheet=sheet, extra_aliases=extra_aliases)
+        )
     return frames
+
+
+def read_aliases(path) -> pd.DataFrame:
+    """Read a user's header-alias table (CSV with columns ``canonical`` and ``alias``)."""
+    p = resolve_path(path)
+    if not p.is_file():
+        raise RegisterError("no such alias file", file=str(p))
+    table = pd.read_csv(p, dtype=str, comment="#", keep_default_na=False)
+    if not {"canonical", "alias"} <= set(table.columns):
+        raise RegisterError("an alias table needs the columns canonical,alias", file=str(p))
+    from analysis.vocabulary import CANONICAL_NAMES
+
+    bad = sorted(set(table["canonical"]) - set(CANONICAL_NAMES))
+    if bad:
+        raise RegisterError(
+            f"unknown canonical name(s) {', '.join(bad)}; known: {', '.join(CANONICAL_NAMES)}",
+            file=str(p),
+        )
+    return table[["canonical", "alias"]]
 
 
 def read_table(path) -> pd.DataFrame:

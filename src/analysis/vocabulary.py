@@ -12,6 +12,7 @@ from analysis.parsing import BLANK_TOKENS, normalize_text, unit_from_header
 from analysis.reference import load_reference
 
 __all__ = [
+    "CANONICAL_NAMES",
     "REQUIRED_COLUMNS",
     "HeaderMap",
     "map_headers",
@@ -21,6 +22,23 @@ __all__ = [
 
 # Canonical columns a register must have for the toolkit to do its work.
 REQUIRED_COLUMNS = ("org_name", "year", "province", "expenditure", "beneficiaries")
+# Every name a header can map to (the canonical columns before parsing, plus the data note).
+CANONICAL_NAMES = (
+    "project_id",
+    "project_name",
+    "org_name",
+    "org_type",
+    "year",
+    "province",
+    "prefecture",
+    "county",
+    "sector",
+    "expenditure",
+    "beneficiaries",
+    "poor_households",
+    "joint_funded",
+    "data_note",
+)
 _BRACKET = re.compile(r"[(（\[][^()（）\[\]]*[)）\]]")
 
 
