@@ -184,3 +184,57 @@ def test_published_benchmarks_reproduce_the_reference_figures():
     assert b[("central support to social organizations (all areas)", "2012 to 2021-09")] == (
         pytest.approx(121.5, abs=0.5)
     )
+
+
+def simulated_cluster_totals(seed: int, n_orgs: int = 300, sd_spend: float = 1.0):
+    """Organizations with 1 + Poisson(2) projects; cost c = exp(8 + u_org + e); truth = 1 / E[1/c]."""
+    rng = np.random.default_rng(seed)
+    org = np.repeat(np.arange(n_orgs), 1 + rng.poisson(2, n_orgs))
+    spend = rng.lognormal(0.0, sd_spend, len(org))
+    cost = np.exp(8 + rng.normal(0, 0.35, n_orgs)[org] + rng.normal(0, 0.6, len(org)))
+    return np.bincount(org, spend), np.bincount(org, spend / cost)
+
+
+TRUTH = float(np.exp(8 - (0.35**2 + 0.6**2) / 2))
+
+
+def test_bootstrap_interval_covers_the_truth_92_to_97_percent_of_the_time():
+    from analysis.costs import _interval, ratio_interval_analytic
+
+    hits = {"percentile": 0, "fieller": 0}
+    reps = 400
+    for k in range(reps):
+        num, den = simulated_cluster_totals(k)
+        lo, hi = _interval(num, den, 999, np.random.default_rng(10_000 + k), 0.05, "percentile")
+        hits["percentile"] += lo <= TRUTH <= hi
+        a = ratio_interval_analytic(num, den)
+        hits["fieller"] += a["fieller_low"] <= TRUTH <= a["fieller_high"]
+    for method, n in hits.items():
+        assert 0.92 <= n / reps <= 0.97, (method, n / reps)
+
+
+def test_vectorized_bootstrap_equals_a_resampling_loop():
+    from analysis.costs import _bootstrap_draws
+
+    num, den = simulated_cluster_totals(1, n_orgs=50)
+    fast = _bootstrap_draws(num, den, 300, np.random.default_rng(4), chunk=300)
+    rng = np.random.default_rng(4)
+    idx = rng.integers(0, 50, size=(300, 50), dtype=np.int32)
+    slow = [num[row].sum() / den[row].sum() for row in idx]
+    np.testing.assert_allclose(fast, slow, rtol=1e-12)
+
+
+def test_interval_methods_bracket_the_estimate_and_agree_roughly(demo_data):
+    d18 = demo_data[demo_data["year"] == 2018]
+    rows = {}
+    for method in ("percentile", "bca", "studentized"):
+        t = estimate_cost_per_beneficiary(d18, interval=method, bootstrap_reps=999, seed=1)
+        rows[method] = pick(t, "all")
+    est = rows["percentile"]["estimate"]
+    for method, row in rows.items():
+        assert row["ci_low"] < est < row["ci_high"], method
+        assert row["ci_method"].startswith(method)
+    r = rows["percentile"]
+    assert r["fieller_low"] < est < r["fieller_high"]
+    assert r["delta_low"] == pytest.approx(r["fieller_low"], rel=0.05)
+    assert r["ci_low"] == pytest.approx(r["fieller_low"], rel=0.05)

@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analysis.errors import ParameterError
 from analysis.reference import cpi_index
@@ -25,6 +26,7 @@ __all__ = [
     "cost_tables",
     "estimate_cost_per_beneficiary",
     "published_benchmarks",
+    "ratio_interval_analytic",
     "to_constant_prices",
 ]
 
@@ -42,6 +44,10 @@ COST_COLUMNS = [
     "denominator",
     "n_clusters",
     "ci_method",
+    "delta_low",
+    "delta_high",
+    "fieller_low",
+    "fieller_high",
 ]
 _GROUPABLE = {"year", "sector", "province", "deep_poverty_area", "org_type", "joint_funded"}
 
@@ -86,17 +92,124 @@ def _check(data, by, base_year, bootstrap_reps, ci, cluster, person_times):
         raise ParameterError(f"cannot group by {unknown}")
 
 
-def _bootstrap_ratio(num: np.ndarray, den: np.ndarray, reps: int, rng, alpha: float):
-    """Percentile interval of sum(num)/sum(den) resampling clusters; num, den are cluster totals."""
+def _bootstrap_draws(
+    num: np.ndarray, den: np.ndarray, reps: int, rng, chunk: int = 256
+) -> np.ndarray:
+    """Replicates of sum(num)/sum(den) with clusters resampled with replacement.
+
+    Vectorized: each chunk of replicates draws a (chunk x G) matrix of cluster indices and sums the
+    cluster totals along it; no frame is copied. Memory stays at chunk * G indices.
+    """
+    g = len(num)
+    out = np.empty(reps)
+    for start in range(0, reps, chunk):
+        n = min(chunk, reps - start)
+        idx = rng.integers(0, g, size=(n, g), dtype=np.int32 if g < 2**31 else np.int64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[start : start + n] = num[idx].sum(axis=1) / den[idx].sum(axis=1)
+    return out
+
+
+def _ratio_se(num: np.ndarray, den: np.ndarray) -> float:
+    """Cluster-robust (linearization) standard error of sum(num)/sum(den)."""
+    g = len(num)
+    r = num.sum() / den.sum()
+    return float(np.sqrt(g / (g - 1) * np.sum((num - r * den) ** 2)) / den.sum())
+
+
+def _bootstrap_t(num, den, est, reps, rng, chunk: int = 256) -> np.ndarray:
+    """Studentized replicates (R* - R) / se* with the linearization se of each replicate."""
+    g = len(num)
+    ss, sb, bb = num * num, num * den, den * den
+    out = np.empty(reps)
+    for start in range(0, reps, chunk):
+        n = min(chunk, reps - start)
+        idx = rng.integers(0, g, size=(n, g), dtype=np.int32 if g < 2**31 else np.int64)
+        s_tot, b_tot = num[idx].sum(axis=1), den[idx].sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = s_tot / b_tot
+            resid = ss[idx].sum(axis=1) - 2 * r * sb[idx].sum(axis=1) + r * r * bb[idx].sum(axis=1)
+            se = np.sqrt(g / (g - 1) * np.maximum(resid, 0.0)) / b_tot
+            out[start : start + n] = (r - est) / se
+    return out
+
+
+def _jackknife(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Leave-one-cluster-out ratios of totals."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (num.sum() - num) / (den.sum() - den)
+
+
+def _interval(num, den, reps, rng, alpha, method) -> tuple[float, float]:
+    """Percentile or BCa interval of the ratio of totals from a cluster bootstrap."""
     g = len(num)
     if reps == 0 or g < 2:
         return np.nan, np.nan
-    counts = rng.multinomial(g, np.full(g, 1.0 / g), size=reps).astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        draws = (counts @ num) / (counts @ den)
+    lo_q, hi_q = alpha / 2, 1 - alpha / 2
+    if method == "studentized":
+        est = num.sum() / den.sum()
+        se = _ratio_se(num, den)
+        t_draws = _bootstrap_t(num, den, est, reps, rng)
+        t_lo, t_hi = np.quantile(t_draws[np.isfinite(t_draws)], [lo_q, hi_q])
+        return float(est - t_hi * se), float(est - t_lo * se)
+    draws = _bootstrap_draws(num, den, reps, rng)
     draws = draws[np.isfinite(draws)]
-    lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
+    if method == "bca":
+        est = num.sum() / den.sum()
+        prop = (np.sum(draws < est) + 0.5 * np.sum(draws == est)) / len(draws)
+        prop = min(max(prop, 1.0 / (len(draws) + 1)), len(draws) / (len(draws) + 1))
+        z0 = stats.norm.ppf(prop)
+        jack = _jackknife(num, den)
+        jack = jack[np.isfinite(jack)]
+        d = jack.mean() - jack
+        denom = 6.0 * np.sum(d**2) ** 1.5
+        acc = np.sum(d**3) / denom if denom > 0 else 0.0
+        z = stats.norm.ppf([lo_q, hi_q])
+        adj = stats.norm.cdf(z0 + (z0 + z) / (1 - acc * (z0 + z)))
+        lo_q, hi_q = float(adj[0]), float(adj[1])
+    lo, hi = np.quantile(draws, [lo_q, hi_q])
     return float(lo), float(hi)
+
+
+def ratio_interval_analytic(
+    num: np.ndarray, den: np.ndarray, *, ci: float = 0.95
+) -> dict[str, float]:
+    """Delta-method and Fieller intervals for sum(num)/sum(den) with cluster totals num, den.
+
+    Uses the cluster-robust variance of the totals (G/(G-1) times the sum of squared deviations) and
+    the t distribution with G-1 degrees of freedom. Fieller's interval is unbounded (NaN) when the
+    denominator is not significantly different from zero.
+    """
+    g = len(num)
+    if g < 2:
+        return {
+            "delta_low": np.nan,
+            "delta_high": np.nan,
+            "fieller_low": np.nan,
+            "fieller_high": np.nan,
+        }
+    s, b = num.sum(), den.sum()
+    r = s / b
+    f = g / (g - 1)
+    v_ss = f * np.sum((num - num.mean()) ** 2)
+    v_bb = f * np.sum((den - den.mean()) ** 2)
+    v_sb = f * np.sum((num - num.mean()) * (den - den.mean()))
+    t = stats.t.ppf(1 - (1 - ci) / 2, g - 1)
+    se = np.sqrt(max(v_ss - 2 * r * v_sb + r**2 * v_bb, 0.0)) / b
+    qa = b**2 - t**2 * v_bb
+    qb = -2 * (s * b - t**2 * v_sb)
+    qc = s**2 - t**2 * v_ss
+    disc = qb**2 - 4 * qa * qc
+    if qa > 0 and disc >= 0:
+        roots = sorted(((-qb - np.sqrt(disc)) / (2 * qa), (-qb + np.sqrt(disc)) / (2 * qa)))
+    else:
+        roots = [np.nan, np.nan]
+    return {
+        "delta_low": r - t * se,
+        "delta_high": r + t * se,
+        "fieller_low": float(roots[0]),
+        "fieller_high": float(roots[1]),
+    }
 
 
 def estimate_cost_per_beneficiary(
@@ -107,6 +220,7 @@ def estimate_cost_per_beneficiary(
     bootstrap_reps: int = 999,
     seed: int = 0,
     ci: float = 0.95,
+    interval: str = "percentile",
     cluster: str = "org_name",
     person_times: str = "exclude",
 ) -> pd.DataFrame:
@@ -118,10 +232,13 @@ def estimate_cost_per_beneficiary(
     by : column(s) to group by (year, sector, province, deep_poverty_area, org_type, or a user column);
         None gives one national row.
     base_year : None for nominal yuan (each year's own prices); a year for constant yuan of that year
-        (CPI, factor recorded through ``price_basis``).
-    bootstrap_reps : organization-bootstrap replicates for the interval (0: no interval).
+        (CPI; the table's ``price_basis`` says which).
+    bootstrap_reps : organization-bootstrap replicates for the interval (0: no bootstrap interval).
     seed : seed of the bootstrap.
-    ci : coverage of the interval.
+    ci : coverage of the intervals.
+    interval : "percentile" (the default), "bca" (bias-corrected and accelerated) or "studentized"
+        (bootstrap-t with the linearization standard error) bootstrap interval
+        in ``ci_low``/``ci_high``; delta-method and Fieller intervals are in their own columns.
     cluster : the resampling unit (organizations by default).
     person_times : rows whose beneficiaries are person-times (flag ``person_times``) are excluded from
         the per-person estimators by default; "include" keeps them.
@@ -132,6 +249,10 @@ def estimate_cost_per_beneficiary(
     """
     by = [] if by is None else ([by] if isinstance(by, str) else list(by))
     _check(data, by, base_year, bootstrap_reps, ci, cluster, person_times)
+    if interval not in {"bca", "percentile", "studentized"}:
+        raise ParameterError(
+            f"interval must be 'studentized', 'percentile' or 'bca', got {interval!r}"
+        )
     alpha = 1 - ci
     rng = np.random.default_rng(seed)
     df = data if base_year is None else to_constant_prices(data, int(base_year))
@@ -139,141 +260,79 @@ def estimate_cost_per_beneficiary(
     df = df[df[cluster].notna()]
     flags = df["flags"].fillna("") if "flags" in df.columns else pd.Series("", index=df.index)
     person_ok = ~flags.str.contains("person_times") if person_times == "exclude" else True
-
-    persons = df[(df["expenditure_yuan"] > 0) & (df["beneficiaries"].fillna(0) > 0) & person_ok]
+    spent = df["expenditure_yuan"] > 0
+    persons = df[spent & (df["beneficiaries"].fillna(0) > 0) & person_ok]
     persons = persons.assign(_b=persons["beneficiaries"].astype(float))
-    households = df[
-        (df["expenditure_yuan"] > 0)
-        & (df.get("poor_households", pd.Series(0, index=df.index)).fillna(0) > 0)
-    ]
-    households = (
-        households.assign(_b=households["poor_households"].astype(float))
-        if len(households)
-        else households
-    )
-
+    if "poor_households" in df.columns:
+        households = df[spent & (df["poor_households"].fillna(0) > 0)]
+        households = households.assign(_b=households["poor_households"].astype(float))
+    else:
+        households = persons.iloc[0:0]
+    projects = df[df["expenditure_yuan"] >= 0].assign(_b=1.0)
     group_name = "+".join(by) if by else "all"
-    rows = []
-
-    def level_of(key):
-        key = key if isinstance(key, tuple) else (key,)
-        return "/".join(str(k) for k in key) if by else "all"
+    boot = f"{interval}, organization bootstrap, {bootstrap_reps} reps"
 
     def groups(frame):
+        if frame.empty:
+            return []
         if not by:
-            return [((), frame)]
-        return list(frame.groupby(by, observed=True, sort=True))
+            return [("all", frame)]
+        return [
+            ("/".join(str(k) for k in (key if isinstance(key, tuple) else (key,))), g)
+            for key, g in frame.groupby(by, observed=True, sort=True)
+        ]
 
-    for key, g in groups(persons):
-        ct = g.groupby(cluster, observed=True)[["expenditure_yuan", "_b"]].sum()
-        n_cl = len(ct)
-        if n_cl < 10:
+    def ratio_row(level, g, estimator, denominator, num_col="expenditure_yuan", den_col="_b"):
+        ct = g.groupby(cluster, observed=True)[[num_col, den_col]].sum()
+        num, den = ct[num_col].to_numpy(float), ct[den_col].to_numpy(float)
+        lo, hi = _interval(num, den, bootstrap_reps, rng, alpha, interval)
+        row = {
+            "group": group_name,
+            "level": level,
+            "estimator": estimator,
+            "estimate": num.sum() / den.sum(),
+            "ci_low": lo,
+            "ci_high": hi,
+            "n_projects": len(g),
+            "total_expenditure_yuan": g["expenditure_yuan"].sum(),
+            "total_beneficiaries": g["_b"].sum() if denominator != "projects" else np.nan,
+            "price_basis": price_basis,
+            "denominator": denominator,
+            "n_clusters": len(ct),
+            "ci_method": boot if bootstrap_reps else "none",
+        }
+        if estimator.startswith("ratio_of_totals"):
+            row.update(ratio_interval_analytic(num, den, ci=ci))
+        return row
+
+    rows = []
+    for level, g in groups(persons):
+        if g[cluster].nunique() < 10:
             warnings.warn(
-                f"cost per beneficiary for {group_name}={level_of(key)}: only {n_cl} "
-                "organizations, the interval is unreliable",
+                f"cost per beneficiary for {group_name}={level}: only "
+                f"{g[cluster].nunique()} organizations, the interval is unreliable",
                 stacklevel=2,
             )
-        total_s, total_b = g["expenditure_yuan"].sum(), g["_b"].sum()
-        lo, hi = _bootstrap_ratio(
-            ct["expenditure_yuan"].to_numpy(), ct["_b"].to_numpy(), bootstrap_reps, rng, alpha
-        )
-        base = {
-            "group": group_name,
-            "level": level_of(key),
-            "n_projects": len(g),
-            "total_expenditure_yuan": total_s,
-            "total_beneficiaries": total_b,
-            "price_basis": price_basis,
-            "n_clusters": n_cl,
-        }
+        rows.append(ratio_row(level, g, "ratio_of_totals", "persons"))
+        g = g.assign(_ratio=g["expenditure_yuan"] / g["_b"], _one=1.0)
+        mean_row = ratio_row(level, g, "mean_of_ratios", "persons", "_ratio", "_one")
+        mean_row["total_expenditure_yuan"] = g["expenditure_yuan"].sum()
+        mean_row["total_beneficiaries"] = g["_b"].sum()
+        rows.append(mean_row)
         rows.append(
             {
-                **base,
-                "estimator": "ratio_of_totals",
-                "estimate": total_s / total_b,
-                "ci_low": lo,
-                "ci_high": hi,
-                "denominator": "persons",
-                "ci_method": f"percentile, organization bootstrap, {bootstrap_reps} reps",
-            }
-        )
-        ratio = g["expenditure_yuan"] / g["_b"]
-        cl_ratio = ratio.groupby(g[cluster], observed=True).agg(["sum", "count"])
-        mlo, mhi = _bootstrap_ratio(
-            cl_ratio["sum"].to_numpy(),
-            cl_ratio["count"].to_numpy(float),
-            bootstrap_reps,
-            rng,
-            alpha,
-        )
-        rows.append(
-            {
-                **base,
-                "estimator": "mean_of_ratios",
-                "estimate": ratio.mean(),
-                "ci_low": mlo,
-                "ci_high": mhi,
-                "denominator": "persons",
-                "ci_method": f"percentile, organization bootstrap, {bootstrap_reps} reps",
-            }
-        )
-        rows.append(
-            {
-                **base,
+                **mean_row,
                 "estimator": "median_of_ratios",
-                "estimate": ratio.median(),
+                "estimate": g["_ratio"].median(),
                 "ci_low": np.nan,
                 "ci_high": np.nan,
-                "denominator": "persons",
                 "ci_method": "none (secondary estimator)",
             }
         )
-    for key, g in groups(households):
-        ct = g.groupby(cluster, observed=True)[["expenditure_yuan", "_b"]].sum()
-        total_s, total_b = g["expenditure_yuan"].sum(), g["_b"].sum()
-        lo, hi = _bootstrap_ratio(
-            ct["expenditure_yuan"].to_numpy(), ct["_b"].to_numpy(), bootstrap_reps, rng, alpha
-        )
-        rows.append(
-            {
-                "group": group_name,
-                "level": level_of(key),
-                "estimator": "ratio_of_totals_per_household",
-                "estimate": total_s / total_b,
-                "ci_low": lo,
-                "ci_high": hi,
-                "n_projects": len(g),
-                "total_expenditure_yuan": total_s,
-                "total_beneficiaries": total_b,
-                "price_basis": price_basis,
-                "denominator": "households",
-                "n_clusters": len(ct),
-                "ci_method": f"percentile, organization bootstrap, {bootstrap_reps} reps",
-            }
-        )
-    spend = df[df["expenditure_yuan"] >= 0]
-    for key, g in groups(spend):
-        ct = g.groupby(cluster, observed=True)["expenditure_yuan"].agg(["sum", "count"])
-        lo, hi = _bootstrap_ratio(
-            ct["sum"].to_numpy(), ct["count"].to_numpy(float), bootstrap_reps, rng, alpha
-        )
-        rows.append(
-            {
-                "group": group_name,
-                "level": level_of(key),
-                "estimator": "spending_per_project",
-                "estimate": g["expenditure_yuan"].sum() / len(g),
-                "ci_low": lo,
-                "ci_high": hi,
-                "n_projects": len(g),
-                "total_expenditure_yuan": g["expenditure_yuan"].sum(),
-                "total_beneficiaries": np.nan,
-                "price_basis": price_basis,
-                "denominator": "projects",
-                "n_clusters": len(ct),
-                "ci_method": f"percentile, organization bootstrap, {bootstrap_reps} reps",
-            }
-        )
+    for level, g in groups(households):
+        rows.append(ratio_row(level, g, "ratio_of_totals_per_household", "households"))
+    for level, g in groups(projects):
+        rows.append(ratio_row(level, g, "spending_per_project", "projects"))
     out = pd.DataFrame(rows, columns=COST_COLUMNS)
     order = {
         "ratio_of_totals": 0,
@@ -282,12 +341,8 @@ def estimate_cost_per_beneficiary(
         "median_of_ratios": 3,
         "spending_per_project": 4,
     }
-    out = out.sort_values(
-        ["level", "estimator"],
-        key=lambda s: s.map(order) if s.name == "estimator" else s,
-        kind="stable",
-    ).reset_index(drop=True)
-    return out
+    out = out.assign(_o=out["estimator"].map(order)).sort_values(["level", "_o"], kind="stable")
+    return out.drop(columns="_o").reset_index(drop=True)
 
 
 def cost_tables(
