@@ -238,3 +238,39 @@ def test_interval_methods_bracket_the_estimate_and_agree_roughly(demo_data):
     assert r["fieller_low"] < est < r["fieller_high"]
     assert r["delta_low"] == pytest.approx(r["fieller_low"], rel=0.05)
     assert r["ci_low"] == pytest.approx(r["fieller_low"], rel=0.05)
+
+
+def test_sensitivity_rows_are_exact_on_a_tiny_register():
+    from analysis.costs import cost_sensitivity
+
+    df = pd.DataFrame(
+        {
+            "year": 2018,
+            "org_name": list("ABCD"),
+            "expenditure_yuan": [100.0, 200.0, 300.0, 10_000.0],
+            "beneficiaries": pd.array([10, 10, 10, 10], dtype="Int64"),
+            "poor_households": pd.array([1, 2, 3, 4], dtype="Int64"),
+            "flags": ["", "", "", "cpb_high"],
+        }
+    )
+    t = cost_sensitivity(df, trim_shares=(0.25, 0.5), person_times_share=0.5).set_index(
+        "assumption"
+    )
+    base = 10_600 / 40
+    assert (t["baseline"] == base).all()
+    assert t.loc["beneficiaries partly person-times", "high"] == pytest.approx(base / 0.75)
+    assert t.loc["flagged outliers", "low"] == pytest.approx(600 / 30)
+    assert t.loc["denominator", "high"] == pytest.approx(10_600 / 30)
+    assert t.loc["largest projects trimmed", "low"] == pytest.approx(300 / 20)
+    lvl = cpi_index(2016)
+    assert t.loc["price base year", "low"] == pytest.approx(base / lvl[2018])
+    assert set(t["evidence"]) <= {"red", "amber", "green"}
+
+
+def test_sensitivity_options_are_checked():
+    from analysis.costs import cost_sensitivity
+
+    with pytest.raises(ParameterError, match="person_times_share"):
+        cost_sensitivity(tiny(), person_times_share=1.5)
+    with pytest.raises(ParameterError, match="no projects"):
+        cost_sensitivity(tiny(), year=2030)

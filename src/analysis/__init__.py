@@ -26,6 +26,7 @@ _EXPORTS = {
     "simulated_notice": "analysis.summary",
     "estimate_cost_per_beneficiary": "analysis.costs",
     "cost_tables": "analysis.costs",
+    "cost_sensitivity": "analysis.costs",
     "published_benchmarks": "analysis.costs",
     "fit_baseline": "analysis.regional",
     "fit_spending_shift": "analysis.regional",

@@ -23,6 +23,7 @@ from analysis.reference import cpi_index
 
 __all__ = [
     "COST_COLUMNS",
+    "cost_sensitivity",
     "cost_tables",
     "estimate_cost_per_beneficiary",
     "published_benchmarks",
@@ -451,3 +452,124 @@ def published_benchmarks() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+SENSITIVITY_COLUMNS = [
+    "assumption",
+    "evidence",
+    "setting_low",
+    "setting_high",
+    "low",
+    "high",
+    "baseline",
+    "price_basis",
+]
+
+
+def cost_sensitivity(
+    data: pd.DataFrame,
+    *,
+    year: int = 2018,
+    person_times_share: float = 0.5,
+    visits_per_person: float = 2.0,
+    trim_shares: tuple[float, float] = (0.01, 0.05),
+    base_years: tuple[int, int] = (2016, 2020),
+    household_size: float = 3.0,
+) -> pd.DataFrame:
+    """One-way sensitivity of the headline (ratio of totals, yuan per person, one year).
+
+    Each row changes one assumption and reports the headline at two settings (``low``/``high`` are the
+    smaller and larger of the two estimates, ``baseline`` the headline itself, nominal yuan of ``year``
+    unless the row is about prices). docs/assumptions.md rates the evidence for each (red, amber, green).
+
+    - person-times: a share ``person_times_share`` of the recorded beneficiaries are visits, each person
+      counted ``visits_per_person`` times, so persons = beneficiaries * (1 - share + share / visits);
+    - flagged outliers (cpb_high, cpb_low) excluded;
+    - registered poor households times ``household_size`` persons as the denominator instead of the
+      recorded persons (the size is an assumption, not a published figure);
+    - constant prices of another base year (CPI);
+    - the largest projects (by spending) trimmed, at two shares.
+    """
+    for name, value in (
+        ("person_times_share", person_times_share),
+        ("trim_shares", max(trim_shares)),
+    ):
+        if not 0 <= value < 1:
+            raise ParameterError(f"{name} must be in [0, 1), got {value}")
+    if visits_per_person < 1 or household_size <= 0:
+        raise ParameterError("visits_per_person must be >= 1 and household_size > 0")
+    d = data[
+        (data["year"] == year)
+        & (data["expenditure_yuan"] > 0)
+        & (data["beneficiaries"].fillna(0) > 0)
+    ]
+    if d.empty:
+        raise ParameterError(f"no projects with spending and beneficiaries in {year}")
+    flags = d["flags"].fillna("") if "flags" in d.columns else pd.Series("", index=d.index)
+    d = d[~flags.str.contains("person_times")]
+
+    def ratio(frame, denominator=None):
+        den = frame["beneficiaries"].astype(float) if denominator is None else denominator
+        return float(frame["expenditure_yuan"].sum() / den.sum())
+
+    base = ratio(d)
+    rows = []
+
+    def add(assumption, evidence, s_low, s_high, v_low, v_high, basis="nominal yuan"):
+        lo, hi = sorted((v_low, v_high))
+        rows.append(
+            {
+                "assumption": assumption,
+                "evidence": evidence,
+                "setting_low": s_low,
+                "setting_high": s_high,
+                "low": lo,
+                "high": hi,
+                "baseline": base,
+                "price_basis": basis,
+            }
+        )
+
+    factor = 1 - person_times_share + person_times_share / visits_per_person
+    add(
+        "beneficiaries partly person-times",
+        "red",
+        "0% visits",
+        f"{person_times_share:.0%} visits, {visits_per_person:g} per person",
+        base,
+        base / factor,
+    )
+    outliers = d["flags"].fillna("").str.contains("cpb_high|cpb_low") if "flags" in d else False
+    add("flagged outliers", "amber", "kept", "excluded", base, ratio(d[~outliers]))
+    hh = d[d["poor_households"].fillna(0) > 0]
+    add(
+        "denominator",
+        "red",
+        "persons recorded",
+        f"registered poor households x {household_size:g}",
+        base,
+        ratio(hh, hh["poor_households"].astype(float) * household_size),
+    )
+    priced = [ratio(to_constant_prices(d, y)) for y in base_years]
+    add(
+        "price base year",
+        "green",
+        f"constant {base_years[0]} yuan",
+        f"constant {base_years[1]} yuan",
+        priced[0],
+        priced[1],
+        basis="constant yuan (CPI)",
+    )
+    trimmed = []
+    for share in trim_shares:
+        cut = d["expenditure_yuan"].quantile(1 - share)
+        trimmed.append(ratio(d[d["expenditure_yuan"] <= cut]))
+    add(
+        "largest projects trimmed",
+        "amber",
+        f"top {trim_shares[0]:.0%} dropped",
+        f"top {trim_shares[1]:.0%} dropped",
+        trimmed[0],
+        trimmed[1],
+    )
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
