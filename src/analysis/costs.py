@@ -352,35 +352,30 @@ def cost_tables(
     base_year: int,
     bootstrap_reps: int = 999,
     seed: int = 0,
+    interval: str = "percentile",
     cluster: str = "org_name",
 ) -> pd.DataFrame:
     """The standard cost table of a run (tables/cost_per_beneficiary.csv): by year, by year and sector,
     and by year and 三区三州, in nominal yuan and in constant yuan of ``base_year``; then by sector and by
-    三区三州 over all years in constant yuan."""
-    parts = []
-    for i, by in enumerate((["year"], ["year", "sector"], ["year", "deep_poverty_area"])):
-        for j, base in enumerate((None, base_year)):
-            parts.append(
-                estimate_cost_per_beneficiary(
-                    data,
-                    by=by,
-                    base_year=base,
-                    cluster=cluster,
-                    bootstrap_reps=bootstrap_reps,
-                    seed=seed + 10 * i + j,
-                )
-            )
-    for k, by in enumerate((["sector"], ["deep_poverty_area"])):
-        parts.append(
-            estimate_cost_per_beneficiary(
-                data,
-                by=by,
-                base_year=base_year,
-                cluster=cluster,
-                bootstrap_reps=bootstrap_reps,
-                seed=seed + 100 + k,
-            )
+    三区三州 over all years in constant yuan. Each call gets its own seed (seed, seed+1, ...)."""
+    specs = [
+        (by, base)
+        for by in (["year"], ["year", "sector"], ["year", "deep_poverty_area"])
+        for base in (None, base_year)
+    ]
+    specs += [(["sector"], base_year), (["deep_poverty_area"], base_year)]
+    parts = [
+        estimate_cost_per_beneficiary(
+            data,
+            by=by,
+            base_year=base,
+            cluster=cluster,
+            bootstrap_reps=bootstrap_reps,
+            seed=seed + k,
+            interval=interval,
         )
+        for k, (by, base) in enumerate(specs)
+    ]
     return pd.concat(parts, ignore_index=True)
 
 
