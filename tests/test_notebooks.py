@@ -100,6 +100,14 @@ def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_goo
     assert (out / "index.html").read_text(encoding="utf-8").count("<img") == 3
     assert (tmp_path / "processed" / "projects.parquet").is_file()
 
+    # The same run again gives byte-identical tables, figures and HTML (index.html included).
+    first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    again = run("run", "--out", str(out), "-p", "raw_paths", json.dumps([str(demo_slice)]), *common)
+    assert again.returncode == 0, again.stderr
+    for rel, data in first.items():
+        if rel.parts[0] in ("tables", "figures", "html") or rel.name == "index.html":
+            assert (out / rel).read_bytes() == data, rel
+
     # A run that fails in 01_clean: one line naming the notebook, last good run left in place.
     before = (out / "manifest.json").read_bytes()
     bad = run(

@@ -142,9 +142,9 @@ def _index_html(out: Path, manifest: dict) -> str:
             "<p class='sim'>Illustrative — the input is the SIMULATED demo register; "
             "no number here describes real projects.</p>"
         )
-    parts.append(
-        f"<p>Status: {e(manifest['status'])}. Started {e(manifest['started'])}, "
-        f"finished {e(manifest['finished'])}.</p><h2>Notebooks</h2><ul>"
+    parts.append(  # no times here, so the same run gives the same page; manifest.json has them
+        f"<p>Status: {e(manifest['status'])}. Times, versions and output hashes: "
+        "<a href='manifest.json'>manifest.json</a>.</p><h2>Notebooks</h2><ul>"
     )
     for name in NOTEBOOKS:
         parts.append(
