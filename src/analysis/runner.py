@@ -19,7 +19,7 @@ from pathlib import Path
 from analysis.errors import ParameterError, RunError
 from analysis.io import file_sha256, project_root, resolve_path, write_json
 
-__all__ = ["NOTEBOOKS", "default_parameters", "render_html", "run_notebooks"]
+__all__ = ["NOTEBOOKS", "STAGES", "default_parameters", "render_html", "run_notebooks"]
 
 NOTEBOOKS = ("01_clean", "02_cost_per_beneficiary", "03_regional_effects", "04_figures")
 _VERSIONED = (
@@ -131,11 +131,11 @@ def _index_html(out: Path, manifest: dict) -> str:
     simulated = manifest.get("simulated_input")
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Run {e(out.name)}</title>",
+        f"<title>Run {e(manifest['run'])}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
         "img{max-width:100%;border:1px solid #ddd}.sim{color:#D55E00;font-weight:bold}"
         "td,th{padding:2px 8px;text-align:left}</style></head><body>",
-        f"<h1>Run {e(out.name)}</h1>",
+        f"<h1>Run {e(manifest['run'])}</h1>",
     ]
     if simulated:
         parts.append(
@@ -172,6 +172,36 @@ def _index_html(out: Path, manifest: dict) -> str:
     return "".join(parts)
 
 
+# Notebooks in one stage do not depend on each other and run at the same time.
+STAGES = (("01_clean",), ("02_cost_per_beneficiary", "03_regional_effects"), ("04_figures",))
+
+
+def _execute(
+    name: str, path: str, target: str, params: dict, kernel: str, cwd: str, cell_timeout: int
+) -> str | None:
+    """Run one notebook with papermill (in this process or a worker); return an error line or None."""
+    import papermill as pm
+
+    try:
+        pm.execute_notebook(
+            path,
+            target,
+            parameters=params,
+            kernel_name=kernel,
+            cwd=cwd,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=cell_timeout,
+        )
+    except pm.PapermillExecutionError as exc:
+        first = str(exc.evalue).splitlines()[0] if exc.evalue else ""
+        return f"notebook {name} failed at cell {exc.exec_count}: {exc.ename}: {first}"
+    except Exception as exc:  # a kernel that died or timed out: still one line naming the notebook
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return f"notebook {name} failed: {exc.__class__.__name__}: {first}"
+    return None
+
+
 def run_notebooks(
     out,
     *,
@@ -179,15 +209,22 @@ def run_notebooks(
     notebooks: tuple[str, ...] = NOTEBOOKS,
     source_dir=None,
     kernel_name: str = "python3",
-    timeout: int = 1800,
+    cell_timeout: int = 1800,
+    run_timeout: int = 7200,
+    parallel: bool = True,
 ) -> dict:
-    """Execute the notebooks in order into the run folder ``out``; return the manifest.
+    """Execute the notebooks into the run folder ``out``; return the manifest.
 
     ``parameters`` override the defaults (the demo register); each notebook receives the parameters it
-    declares. Unknown names and wrong types are refused before any kernel starts. Raises
-    :class:`RunError` naming the notebook (and cell) when one fails; the last good run stays in place.
+    declares. Unknown names and wrong types are refused before any kernel starts. 02 and 03 run at the
+    same time after 01 (``parallel=False`` runs them one after another). ``cell_timeout`` bounds each
+    cell and ``run_timeout`` the whole run (seconds). The run is built beside ``out`` and replaces it
+    only when every notebook succeeded; otherwise it is kept as ``<out>.failed`` and :class:`RunError`
+    names the notebook and cell.
     """
-    import papermill as pm
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
 
     out = resolve_path(out)
     src = Path(source_dir) if source_dir else notebooks_dir()
@@ -195,6 +232,8 @@ def run_notebooks(
     for name, path in paths.items():
         if not path.is_file():
             raise ParameterError(f"notebook {name} not found at {path}")
+    if cell_timeout <= 0 or run_timeout <= 0:
+        raise ParameterError("cell_timeout and run_timeout must be positive (seconds)")
     declared = {n: _declared(p) for n, p in paths.items()}
     params = dict(parameters or {})
     _check_parameters(params, declared)
@@ -209,11 +248,10 @@ def run_notebooks(
         "tables_dir": final_params["tables_dir"].replace(str(out), str(building)),
         "figures_dir": final_params["figures_dir"].replace(str(out), str(building)),
     }
-    started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     manifest = {
         "run": out.name,
         "parameters": final_params,
-        "started": started,
+        "started": _now(),
         "status": "running",
         "notebooks": {},
         "versions": _versions(),
@@ -221,39 +259,49 @@ def run_notebooks(
     raw_paths = [resolve_path(p) for p in final_params.get("raw_paths", [])]
     manifest["inputs"] = {str(p): file_sha256(p) for p in raw_paths if p.is_file()}
     manifest["simulated_input"] = any("demo_register" in p.name for p in raw_paths)
-    for name, path in paths.items():
+    stages = [tuple(n for n in stage if n in paths) for stage in STAGES]
+    stages += [(n,) for n in paths if not any(n in st for st in STAGES)]
+    deadline = time.monotonic() + run_timeout
+
+    def job(name):
         own = {k: v for k, v in run_params.items() if k in declared[name]}
-        target = building / "notebooks" / f"{name}.ipynb"
-        try:
-            pm.execute_notebook(
-                str(path),
-                str(target),
-                parameters=own,
-                kernel_name=kernel_name,
-                cwd=str(src),
-                progress_bar=False,
-                log_output=False,
-                execution_timeout=timeout,
-            )
-        except pm.PapermillExecutionError as exc:
-            manifest.update(
-                status="failed",
-                finished=_now(),
-                error=f"{name}: cell {exc.exec_count}: {exc.ename}: {exc.evalue}"[:500],
-            )
-            write_json(manifest, building / "manifest.json")
-            shutil.rmtree(failed, ignore_errors=True)
-            building.rename(failed)
-            raise RunError(
-                f"notebook {name} failed at cell {exc.exec_count}: {exc.ename}: "
-                f"{str(exc.evalue).splitlines()[0] if exc.evalue else ''} "
-                f"(executed notebooks kept in {failed})"
-            ) from None
         manifest["notebooks"][name] = {"parameters": own}
-        render_html(target, building / "html" / f"{name}.html")
+        target = building / "notebooks" / f"{name}.ipynb"
+        return (name, str(paths[name]), str(target), own, kernel_name, str(src), cell_timeout)
+
+    def fail(message: str):
+        manifest.update(status="failed", finished=_now(), error=message[:500])
+        write_json(manifest, building / "manifest.json")
+        shutil.rmtree(failed, ignore_errors=True)
+        building.rename(failed)
+        raise RunError(f"{message} (executed notebooks kept in {failed})")
+
+    for stage in (st for st in stages if st):
+        if len(stage) > 1 and parallel:
+            ctx = multiprocessing.get_context("spawn")  # no fork of a process holding zmq sockets
+            with ProcessPoolExecutor(max_workers=len(stage), mp_context=ctx) as pool:
+                futures = {n: pool.submit(_execute, *job(n)) for n in stage}
+                errors = []
+                for name, fut in futures.items():
+                    try:
+                        errors.append(fut.result(timeout=max(deadline - time.monotonic(), 1)))
+                    except TimeoutError:
+                        errors.append(
+                            f"notebook {name} exceeded the run timeout of {run_timeout} s"
+                        )
+        else:
+            errors = [_execute(*job(n)) for n in stage]
+        errors = [e for e in errors if e]
+        if errors:
+            fail(errors[0])
+        if time.monotonic() > deadline:
+            fail(f"run exceeded its timeout of {run_timeout} s after {', '.join(stage)}")
+        for name in stage:
+            render_html(
+                building / "notebooks" / f"{name}.ipynb", building / "html" / f"{name}.html"
+            )
     manifest.update(status="succeeded", finished=_now())
     manifest["outputs"] = _hashes(building)
-    manifest["parameters"] = final_params
     (building / "index.html").write_text(_index_html(building, manifest), encoding="utf-8")
     manifest["outputs"]["index.html"] = file_sha256(building / "index.html")
     write_json(manifest, building / "manifest.json")
