@@ -16,12 +16,13 @@ COLUMNS = [
     "county",
     "deep_poverty_area",
     "place_problem",
+    "province_list",
 ]
 
 
 def resolve_one(province, prefecture="", county="") -> dict:
     out = resolve_places(pd.Series([province]), pd.Series([prefecture]), pd.Series([county]))
-    row = {c: out[c].iloc[0] for c in COLUMNS}
+    row = {c: out[c].iloc[0] for c in COLUMNS if c != "province_list" or out[c].notna().iloc[0]}
     assert isinstance(row["deep_poverty_area"], bool | np.bool_)
     row["deep_poverty_area"] = bool(row["deep_poverty_area"])
     return {c: (None if pd.isna(v) else v) for c, v in row.items()}
@@ -71,6 +72,14 @@ def test_province_alone_outside_tibet_is_not_deep(text):
     assert resolve_one(text)["deep_poverty_area"] is False
 
 
+def test_the_provinces_of_a_multiple_row_are_listed():
+    from analysis.places import resolve_places
+
+    out = resolve_places(pd.Series(["云南、四川", "云南"]))
+    assert out["province_list"].tolist()[0] == "Sichuan|Yunnan"
+    assert pd.isna(out["province_list"].iloc[1])
+
+
 @pytest.mark.parametrize(
     "text", ["云南、四川", "Sichuan and Yunnan", "Yunnan, Sichuan", "四川和云南"]
 )
@@ -83,6 +92,7 @@ def test_several_provinces_are_multiple(text):
         "county": None,
         "deep_poverty_area": False,
         "place_problem": "",
+        "province_list": "Sichuan|Yunnan",
     }
     assert MULTIPLE == "multiple"
 

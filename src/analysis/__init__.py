@@ -28,6 +28,7 @@ _EXPORTS = {
     "cost_tables": "analysis.costs",
     "cost_sensitivity": "analysis.costs",
     "published_benchmarks": "analysis.costs",
+    "allocate_multi_province": "analysis.allocation",
     "fit_baseline": "analysis.regional",
     "fit_spending_shift": "analysis.regional",
     "regional_effects": "analysis.regional",

@@ -74,6 +74,7 @@ _CANONICAL = [
     "source_row",
     "flags",
     "simulated",
+    "province_list",
 ]
 
 
@@ -341,6 +342,7 @@ def _finalize(kept: pd.DataFrame) -> pd.DataFrame:
         "county",
         "source_file",
         "flags",
+        "province_list",
     ):
         data[c] = data[c].astype("string")
     data["org_type"] = pd.Categorical(

@@ -127,7 +127,9 @@ def _resolve_province_text(text: str) -> tuple[str | None, str, str]:
         codes = [_one_province(p)[0] for p in parts]
         known = {c for c in codes if c is not None}
         if None not in codes:
-            return (MULTIPLE if len(known) > 1 else known.pop()), "", ""
+            if len(known) > 1:
+                return MULTIPLE, "|".join(sorted(known)), ""
+            return known.pop(), "", ""
         if len(known) != 1 or codes[0] is None:
             return None, key, "unresolved"
         # "云南省,怒江州": one province, then areas of it; anything else is not resolved.
@@ -178,7 +180,8 @@ def resolve_places(
     Returns a DataFrame on the same index with ``province`` (canonical English name, "multiple" for a
     project in several provinces, missing when unresolved), ``province_code`` (two digits),
     ``prefecture`` and ``county`` (canonical Chinese names where known, else the text as written),
-    ``deep_poverty_area`` (bool) and ``place_problem`` ('' when resolved, 'missing' or 'unresolved').
+    ``deep_poverty_area`` (bool), ``place_problem`` ('' when resolved, 'missing' or 'unresolved') and
+    ``province_list`` (the provinces of a "multiple" row, English names joined by "|").
     A prefecture or county found inside the province text ("云南省怒江州泸水市") is used when the
     prefecture and county columns are blank.
     """
@@ -235,9 +238,18 @@ def resolve_places(
             province_name, province_code = None, None
         elif code == MULTIPLE:
             province_name, province_code = MULTIPLE, None
+            listed = "|".join(prov_table.loc[c, "name_en"] for c in rest.split("|"))
         else:
             province_name, province_code = prov_table.loc[code, "name_en"], code
-        results[key] = (province_name, province_code, pref_name, county_name, deep, problem)
+        results[key] = (
+            province_name,
+            province_code,
+            pref_name,
+            county_name,
+            deep,
+            problem,
+            listed if code == MULTIPLE else None,
+        )
     keys = list(frame.itertuples(index=False, name=None))
     values = [results[k] for k in keys]
     out = pd.DataFrame(
@@ -249,10 +261,11 @@ def resolve_places(
             "county",
             "deep_poverty_area",
             "place_problem",
+            "province_list",
         ],
         index=province.index,
     )
-    for col in ("province", "province_code", "prefecture", "county"):
+    for col in ("province", "province_code", "prefecture", "county", "province_list"):
         out[col] = out[col].astype("string")
     out["deep_poverty_area"] = out["deep_poverty_area"].astype(bool)
     out["place_problem"] = out["place_problem"].astype(str)

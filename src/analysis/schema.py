@@ -39,6 +39,7 @@ PROJECTS_SCHEMA = pa.DataFrameSchema(
         "source_row": pa.Column("int64", pa.Check.ge(1)),
         "flags": pa.Column(_STR, nullable=True),
         "simulated": pa.Column(bool),
+        "province_list": pa.Column(_STR, nullable=True, required=False),
     },
     checks=[
         pa.Check(
