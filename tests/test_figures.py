@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import warnings
+from importlib import resources
 
+import matplotlib as mpl
+import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.costs import estimate_cost_per_beneficiary
 from analysis.errors import ParameterError
 from analysis.figures import (
+    NO_DATA_COLOR,
+    _drawn_texts,
+    figure_texts,
     plot_cost_by_sector,
+    plot_event_study,
+    plot_province_caterpillar,
     plot_regional_coefficients,
+    plot_sensitivity_tornado,
     plot_spending_by_region,
+    plot_tile_map,
 )
 from analysis.io import save_figure
+from analysis.reference import load_reference
 from analysis.regional import regional_effects
 from analysis.style import cjk_font_path, house_style, label
 
@@ -27,8 +38,9 @@ def tables(demo_data):
     return costs, regional_effects(demo_data)
 
 
-def texts(fig) -> list[str]:
-    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+texts = figure_texts
+MINUS = "\u2212"
+PROVINCES = load_reference("provinces")
 
 
 def test_cost_by_sector_draws_one_bar_per_sector_with_labels(tables):
@@ -132,3 +144,324 @@ def test_bad_inputs_are_refused():
         label("industry", "fr")
     with pytest.raises(ParameterError, match="no sector rows"):
         plot_cost_by_sector(pd.DataFrame({"estimator": [], "group": [], "level": []}))
+
+
+# --- new figures: inputs built by hand with the documented columns -----------------------------------
+
+
+def event_table() -> pd.DataFrame:
+    """Regional-effects rows: an event study 2014-2019 (reference 2014) and rows of other models."""
+    years = [2014, 2015, 2016, 2017, 2018, 2019]
+    est = [0.0, -0.08, 0.03, 0.31, 0.40, 0.36]
+    half = [0.0, 0.1, 0.1, 0.12, 0.12, 0.15]
+    rows = pd.DataFrame(
+        {
+            "model": "event_study",
+            "term": [f"deep_poverty_area:{y}" for y in years],
+            "estimate": est,
+            "ci_low": np.subtract(est, half),
+            "ci_high": np.add(est, half),
+        }
+    )
+    other = pd.DataFrame(
+        {
+            "model": ["did", "baseline"],
+            "term": ["deep_poverty_area:post2017", "deep_poverty_area"],
+            "estimate": [0.3, 0.1],
+            "ci_low": [0.2, 0.0],
+            "ci_high": [0.4, 0.2],
+        }
+    )
+    return pd.concat([other, rows], ignore_index=True)
+
+
+def province_effects_table() -> pd.DataFrame:
+    names = ["Beijing", "Inner Mongolia", "Tibet", "Heilongjiang", "Guangxi"]
+    est = [0.25, -0.4, 0.6, 0.0, -0.1]
+    return pd.DataFrame(
+        {
+            "model": "province_random_effects",
+            "term": [f"province[{n}]" for n in names],
+            "estimate": est,
+            "ci_low": np.subtract(est, 0.2),
+            "ci_high": np.add(est, 0.2),
+        }
+    )
+
+
+def tile_values() -> pd.DataFrame:
+    """27 provinces with a value (some negative), four left out, plus a 'multiple' row to ignore."""
+    names = PROVINCES["name_en"].tolist()
+    absent = ["Xinjiang", "Tibet", "Hainan", "Shanghai"]
+    shown = [n for n in names if n not in absent]
+    values = np.linspace(-1500.0, 2500.0, len(shown))
+    return pd.DataFrame({"province": [*shown, "multiple"], "beneficiaries": [*values, 9.9e9]})
+
+
+def tornado_table(lang: str = "en") -> pd.DataFrame:
+    names = {
+        "en": ["Price index", "Double counting of beneficiaries", "Bootstrap unit"],
+        "zh": ["价格指数", "受益人重复计算", "自助法抽样单位"],
+    }[lang]
+    return pd.DataFrame(
+        {
+            "assumption": names,
+            "low": [-0.05, -0.4, 0.08],
+            "high": [0.2, 0.5, 0.12],
+            "baseline": 0.1,
+        }
+    )
+
+
+NEW_FIGURES = {
+    "event_study": lambda lang, sim: plot_event_study(event_table(), lang=lang, simulated=sim),
+    "caterpillar": lambda lang, sim: plot_province_caterpillar(
+        province_effects_table(), lang=lang, simulated=sim
+    ),
+    "tile_map": lambda lang, sim: plot_tile_map(
+        tile_values(), column="beneficiaries", lang=lang, simulated=sim
+    ),
+    "tornado": lambda lang, sim: plot_sensitivity_tornado(
+        tornado_table(lang), lang=lang, simulated=sim
+    ),
+}
+
+
+def tick_texts(ax, axis: str = "y") -> list[str]:
+    return [t.get_text() for t in getattr(ax, f"get_{axis}ticklabels")()]
+
+
+def tiles(ax) -> list:
+    return [p for p in ax.patches if (p.get_gid() or "").startswith("tile-")]
+
+
+def test_event_study_draws_one_point_per_year_zero_line_and_policy_line():
+    with house_style("en"):
+        fig = plot_event_study(event_table(), simulated=True)
+    ax = fig.axes[0]
+    points = [c for c in ax.collections if c.get_gid() in ("estimate", "reference")]
+    assert sum(len(c.get_offsets()) for c in points) == 6  # the did/baseline rows are left out
+    reference = next(c for c in points if c.get_gid() == "reference")
+    assert reference.get_offsets().tolist() == [[2014.0, 0.0]]
+    assert tick_texts(ax, "x") == ["2014", "2015", "2016", "2017", "2018", "2019"]
+    lines = {tuple(line.get_xdata()): line for line in ax.get_lines()}
+    policy = next(line for line in ax.get_lines() if line.get_gid() == "policy-line")
+    assert list(policy.get_xdata()) == [2016.5, 2016.5] and policy.get_linestyle() == "--"
+    assert any(list(line.get_ydata()) == [0, 0] for line in lines.values())  # the zero line
+    drawn = texts(fig)
+    assert label("policy_2017") in drawn and label("title_event_study") in drawn
+    assert any(t.startswith(MINUS) for t in tick_texts(ax))  # negative ticks use the minus sign
+
+
+def test_event_study_refuses_a_table_without_event_rows():
+    with pytest.raises(ParameterError, match="event_study"):
+        plot_event_study(event_table().query("model != 'event_study'"))
+    with pytest.raises(ParameterError, match="lacks column"):
+        plot_event_study(pd.DataFrame({"model": ["event_study"]}))
+
+
+def test_caterpillar_sorts_provinces_by_estimate_in_both_languages():
+    with house_style("en"):
+        fig = plot_province_caterpillar(province_effects_table())
+    ax = fig.axes[0]
+    assert tick_texts(ax) == ["Tibet", "Beijing", "Heilongjiang", "Guangxi", "Inner Mongolia"]
+    points = next(c for c in ax.collections if c.get_gid() == "estimate")
+    assert len(points.get_offsets()) == 5
+    assert label("title_province_effects") in texts(fig)
+    with house_style("zh"):
+        fig = plot_province_caterpillar(province_effects_table(), lang="zh")
+    assert tick_texts(fig.axes[0]) == ["西藏", "北京", "黑龙江", "广西", "内蒙古"]
+    assert label("province_effect", "zh") == fig.axes[0].get_xlabel()
+
+
+def test_caterpillar_refuses_unknown_provinces_and_missing_rows():
+    bad = province_effects_table().assign(term="province[Atlantis]")
+    with pytest.raises(ParameterError, match="unknown province"):
+        plot_province_caterpillar(bad)
+    with pytest.raises(ParameterError, match="province_random_effects"):
+        plot_province_caterpillar(event_table())
+
+
+def test_tile_grid_places_all_31_provinces_once():
+    path = resources.files("analysis") / "data" / "tile_grid.csv"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("#") and "own layout" in text.splitlines()[1]
+    grid = pd.read_csv(path, comment="#", dtype={"code": str})
+    assert sorted(grid["code"]) == sorted(PROVINCES["code"])
+    assert not grid.duplicated(["row", "col"]).any()
+    pos = grid.set_index("code")
+    assert pos.loc["23", "row"] == grid["row"].min() and pos.loc["23", "col"] == grid["col"].max()
+    assert pos.loc["65", "col"] == grid["col"].min()  # Xinjiang on the left
+    assert pos.loc["46", "row"] == grid["row"].max()  # Hainan at the bottom
+
+
+def test_tile_map_draws_31_tiles_with_absent_provinces_grey():
+    values = tile_values()
+    with house_style("en"):
+        fig = plot_tile_map(values, column="beneficiaries", simulated=True)
+    ax = fig.axes[0]
+    drawn = tiles(ax)
+    assert len(drawn) == 31
+    grey = mpl.colors.to_rgba(NO_DATA_COLOR)
+    by_code = {p.get_gid().removeprefix("tile-"): p for p in drawn}
+    absent = {"65", "54", "46", "31"}  # Xinjiang, Tibet, Hainan, Shanghai
+    assert {c for c, p in by_code.items() if p.get_facecolor() == grey} == absent
+    # the highest value gets the top colour of the map; "multiple" (9.9e9) is ignored
+    top = PROVINCES.set_index("name_en").at[values["province"].iloc[-2], "code"]
+    assert by_code[top].get_facecolor() == mpl.colormaps["viridis"](1.0)
+    drawn_texts = texts(fig)
+    assert {"HL", "XJ", "HI", "NM"} <= set(drawn_texts)
+    assert label("no_data") in drawn_texts and label("beneficiaries") in drawn_texts
+    colorbar = fig.axes[1]
+    assert colorbar.get_ylabel() == label("beneficiaries")
+    assert any(t.startswith(MINUS) for t in tick_texts(colorbar))
+
+
+def test_tile_map_in_chinese_uses_short_names_and_needs_no_key_when_all_present():
+    values = pd.DataFrame({"province": PROVINCES["name_en"], "v": np.arange(31.0)})
+    with house_style("zh"):
+        fig = plot_tile_map(values, column="v", lang="zh")
+    ax = fig.axes[0]
+    tile_labels = {t.get_text() for t in ax.texts}
+    assert set(PROVINCES["short_zh"]) == tile_labels
+    assert ax.get_legend() is None  # no grey tile, so no "No data" key
+    grey = mpl.colors.to_rgba(NO_DATA_COLOR)
+    assert all(p.get_facecolor() != grey for p in tiles(ax))
+    assert fig.axes[1].get_ylabel() == "v"  # a column without a label key shows its name
+
+
+def test_tile_map_refuses_bad_values():
+    with pytest.raises(ParameterError, match="unknown province"):
+        plot_tile_map(pd.DataFrame({"province": ["Atlantis"], "v": [1.0]}), column="v")
+    with pytest.raises(ParameterError, match="one row"):
+        plot_tile_map(pd.DataFrame({"province": ["Beijing", "Beijing"], "v": [1, 2]}), column="v")
+    with pytest.raises(ParameterError, match="lacks column"):
+        plot_tile_map(pd.DataFrame({"province": ["Beijing"]}), column="v")
+    with pytest.raises(ParameterError, match="no province has a value"):
+        plot_tile_map(pd.DataFrame({"province": ["multiple"], "v": [1.0]}), column="v")
+
+
+def test_tornado_sorts_by_range_with_bars_from_low_to_high_around_the_baseline():
+    table = tornado_table()
+    table.loc[2, ["low", "high"]] = [0.12, 0.08]  # either order is the same bar
+    with house_style("en"):
+        fig = plot_sensitivity_tornado(table, simulated=False)
+    ax = fig.axes[0]
+    ticks = [t.replace("\n", " ") for t in tick_texts(ax)]
+    assert ticks == ["Double counting of beneficiaries", "Price index", "Bootstrap unit"]
+    bars = [p for p in ax.patches if p.get_gid() == "tornado-bar"]
+    assert len(bars) == 3
+    spans = [(round(b.get_x(), 6), round(b.get_x() + b.get_width(), 6)) for b in bars]
+    assert spans == [(-0.4, 0.5), (-0.05, 0.2), (0.08, 0.12)]  # widest on top (first)
+    assert [b.get_y() for b in bars] == sorted(b.get_y() for b in bars)
+    assert ax.yaxis_inverted()
+    baseline = next(line for line in ax.get_lines() if line.get_gid() == "baseline")
+    assert list(baseline.get_xdata()) == [0.1, 0.1]
+    drawn = texts(fig)
+    assert f"{label('baseline_value')}: 0.1" in drawn and f"{MINUS}0.4" in drawn
+    assert {"0.5", "0.08", "0.12"} <= set(drawn)
+    assert label("title_sensitivity") in drawn
+    assert "Illustrative — simulated data" not in drawn
+
+
+def test_tornado_refuses_differing_baselines():
+    with pytest.raises(ParameterError, match="baseline must be the same"):
+        plot_sensitivity_tornado(tornado_table().assign(baseline=[0.1, 0.2, 0.1]))
+    with pytest.raises(ParameterError, match="no rows"):
+        plot_sensitivity_tornado(tornado_table().iloc[:0])
+
+
+@pytest.mark.parametrize("name", sorted(NEW_FIGURES))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_new_figures_render_without_missing_glyphs_and_stay_inside_the_figure(name, lang, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font" becomes a failure
+        with house_style(lang):
+            fig = NEW_FIGURES[name](lang, True)
+            save_figure(fig, tmp_path, name)
+            drawn = texts(fig)
+    assert label("simulated_mark", lang) in drawn
+    assert any(label("source_simulated", lang) in t for t in drawn)
+    assert any(MINUS in t for t in drawn)  # a negative value is drawn with U+2212
+    with house_style(lang):
+        renderer = fig.canvas.get_renderer()
+        box = fig.bbox
+        for text in _drawn_texts(fig):  # nothing runs off the page
+            ext = text.get_window_extent(renderer)
+            inside = ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1
+            assert inside and ext.y1 <= box.y1 + 1, f"{text.get_text()!r} is clipped"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_tile_labels_fit_inside_their_tiles(lang):
+    with house_style(lang):
+        fig = plot_tile_map(tile_values(), column="beneficiaries", lang=lang)
+        fig.canvas.draw()
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    for patch, text in zip(tiles(ax), ax.texts, strict=True):
+        tile, ext = patch.get_window_extent(renderer), text.get_window_extent(renderer)
+        assert tile.x0 < ext.x0 and ext.x1 < tile.x1, text.get_text()
+        assert tile.y0 < ext.y0 and ext.y1 < tile.y1, text.get_text()
+
+
+@pytest.mark.parametrize("name", sorted(NEW_FIGURES))
+def test_new_figures_draw_on_a_given_axes_and_never_save(name, tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    monkeypatch.chdir(tmp_path)
+    with house_style("en"):
+        fig, ax = plt.subplots(layout="constrained")
+        out = NEW_FIGURES[name]("en", False)
+        assert out is not fig  # without ax, a new figure
+        plt.close(out)
+        builders = {
+            "event_study": lambda: plot_event_study(event_table(), ax=ax),
+            "caterpillar": lambda: plot_province_caterpillar(province_effects_table(), ax=ax),
+            "tile_map": lambda: plot_tile_map(tile_values(), column="beneficiaries", ax=ax),
+            "tornado": lambda: plot_sensitivity_tornado(tornado_table(), ax=ax),
+        }
+        assert builders[name]() is fig
+    assert list(tmp_path.iterdir()) == []
+    assert label("simulated_mark") not in texts(fig)
+
+
+def test_house_style_makes_a_missing_glyph_an_error(tmp_path):
+    import matplotlib.pyplot as plt
+
+    with house_style("en"):
+        fig, ax = plt.subplots()
+        ax.set_title("\u0d9a")  # a Sinhala letter: in none of the house fonts
+        with pytest.raises(UserWarning, match="missing from font"):
+            save_figure(fig, tmp_path, "tofu", formats=("png",))
+
+
+def test_zh_pdf_of_the_tile_map_embeds_the_cjk_font(tmp_path):
+    with house_style("zh"):
+        fig = NEW_FIGURES["tile_map"]("zh", True)
+        paths = save_figure(fig, tmp_path, "tiles", formats=("pdf",))
+    assert b"NotoSansCJK" in paths["pdf"].read_bytes()
+
+
+@pytest.mark.parametrize("name", sorted(NEW_FIGURES))
+def test_new_figures_give_the_same_bytes_when_drawn_and_saved_twice(name, tmp_path):
+    for run in ("a", "b"):
+        with house_style("zh"):
+            fig = NEW_FIGURES[name]("zh", True)
+            save_figure(fig, tmp_path / run, name)
+    for fmt in ("png", "svg", "pdf"):
+        a = (tmp_path / "a" / f"{name}.{fmt}").read_bytes()
+        b = (tmp_path / "b" / f"{name}.{fmt}").read_bytes()
+        assert a == b, fmt
+
+
+def test_figure_texts_lists_ticks_titles_and_notes_as_drawn():
+    with house_style("en"):
+        fig = plot_event_study(event_table())
+    drawn = figure_texts(fig)
+    assert label("title_event_study") in drawn and "2019" in drawn
+    assert label("source_register") in drawn
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    shown = [float(t.replace(MINUS, "-")) for t in tick_texts(ax) if t in drawn and t]
+    assert shown and all(low <= v <= high for v in shown)

@@ -36,6 +36,11 @@ _EXPORTS = {
     "plot_cost_by_sector": "analysis.figures",
     "plot_spending_by_region": "analysis.figures",
     "plot_regional_coefficients": "analysis.figures",
+    "plot_event_study": "analysis.figures",
+    "plot_province_caterpillar": "analysis.figures",
+    "plot_tile_map": "analysis.figures",
+    "plot_sensitivity_tornado": "analysis.figures",
+    "figure_texts": "analysis.figures",
     "load_reference": "analysis.reference",
     "run_notebooks": "analysis.runner",
 }
