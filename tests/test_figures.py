@@ -465,3 +465,21 @@ def test_figure_texts_lists_ticks_titles_and_notes_as_drawn():
     low, high = ax.get_ylim()
     shown = [float(t.replace(MINUS, "-")) for t in tick_texts(ax) if t in drawn and t]
     assert shown and all(low <= v <= high for v in shown)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_first_three_figures_stay_inside_the_figure(demo_data, tables, lang):
+    costs, effects = tables
+    with house_style(lang):
+        figs = [
+            plot_cost_by_sector(costs, lang=lang, simulated=True),
+            plot_spending_by_region(demo_data, lang=lang, simulated=True),
+            plot_regional_coefficients(effects, lang=lang, simulated=True),
+        ]
+        for fig in figs:
+            renderer = fig.canvas.get_renderer()
+            box = fig.bbox
+            for text in _drawn_texts(fig):
+                ext = text.get_window_extent(renderer)
+                inside = ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1
+                assert inside and ext.y1 <= box.y1 + 1, f"{text.get_text()!r} is clipped"

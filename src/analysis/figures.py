@@ -118,9 +118,9 @@ def plot_cost_by_sector(
     )
     ax.set_yticks(y, [label(s, lang) for s in rows.index])
     ax.invert_yaxis()
-    ax.set_xlabel(label("cost_per_beneficiary", lang))
     basis = rows["price_basis"].iloc[0]
-    ax.set_title(f"{label('title_cost_by_sector', lang)} ({basis})", loc="left")
+    ax.set_xlabel(f"{label('cost_per_beneficiary', lang)}\n{basis}")
+    ax.set_title(label("title_cost_by_sector", lang), loc="left")
     return _finish(fig, ax, simulated=simulated, lang=lang, note="ratio_note")
 
 
