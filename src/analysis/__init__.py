@@ -41,6 +41,7 @@ _EXPORTS = {
     "plot_tile_map": "analysis.figures",
     "plot_sensitivity_tornado": "analysis.figures",
     "figure_texts": "analysis.figures",
+    "standard_figures": "analysis.figures",
     "load_reference": "analysis.reference",
     "run_notebooks": "analysis.runner",
 }

@@ -26,6 +26,7 @@ from analysis.reference import load_reference
 from analysis.style import FIGSIZE, LANGS, PALETTE, label
 
 __all__ = [
+    "standard_figures",
     "figure_texts",
     "plot_cost_by_sector",
     "plot_event_study",
@@ -647,3 +648,39 @@ def plot_sensitivity_tornado(
     ax.set_xlabel(label("sensitivity_x", lang))
     ax.set_title(label("title_sensitivity", lang), loc="left")
     return _finish(fig, ax, simulated=simulated, lang=lang)
+
+
+def standard_figures(
+    data: pd.DataFrame,
+    costs: pd.DataFrame,
+    effects: pd.DataFrame,
+    sensitivity: pd.DataFrame | None = None,
+    *,
+    lang: str = "en",
+    simulated: bool = False,
+) -> dict:
+    """Every figure of a run, by file name, drawn from the run's data and tables (call inside
+    :func:`analysis.style.house_style`). Figures whose rows are absent from the tables are skipped."""
+    figs = {
+        "cost_by_sector": plot_cost_by_sector(
+            costs[costs["group"] == "sector"], lang=lang, simulated=simulated
+        ),
+        "spending_by_region": plot_spending_by_region(data, lang=lang, simulated=simulated),
+        "regional_coefficients": plot_regional_coefficients(
+            effects, lang=lang, simulated=simulated
+        ),
+    }
+    if (effects["model"] == "event_study").any():
+        figs["event_study"] = plot_event_study(effects, lang=lang, simulated=simulated)
+    if (effects["model"] == "province_random_effects").any():
+        figs["province_caterpillar"] = plot_province_caterpillar(
+            effects, lang=lang, simulated=simulated
+        )
+    scale, key = (1e9 if lang == "en" else 1e8), "spending_bn"  # billion yuan / 亿元
+    by_province = data.groupby("province", as_index=False, observed=True)["expenditure_yuan"].sum()
+    by_province[key] = by_province["expenditure_yuan"] / scale
+    figs["spending_map"] = plot_tile_map(by_province, column=key, lang=lang, simulated=simulated)
+    if sensitivity is not None and len(sensitivity):
+        table = sensitivity.assign(assumption=[label(a, lang) for a in sensitivity["assumption"]])
+        figs["cost_sensitivity"] = plot_sensitivity_tornado(table, lang=lang, simulated=simulated)
+    return figs
