@@ -39,11 +39,25 @@ def _cmd_run(args) -> int:
         params.update(loaded)
     for key, value in args.p or []:
         params[key] = _value(value)
-    manifest = run_notebooks(args.out, parameters=params)
+    kwargs = {"notebooks": tuple(args.notebook)} if args.notebook else {}
+    manifest = run_notebooks(args.out, parameters=params, **kwargs)
     print(
         f"run {manifest['run']}: {manifest['status']} ({len(manifest['notebooks'])} notebooks) -> {args.out}"
     )
     return 0
+
+
+def _cmd_batch(args) -> int:
+    from analysis.batch import read_grid, run_batch
+
+    summary = run_batch(
+        read_grid(args.grid), out=args.out, scheduler=args.scheduler, workers=args.workers
+    )
+    failed = summary[summary["status"] != "succeeded"]
+    print(f"batch: {len(summary) - len(failed)} of {len(summary)} runs succeeded")
+    for row in failed.itertuples():
+        print(f"analysis batch: run {row.run} failed: {row.error}", file=sys.stderr)
+    return 1 if len(failed) else 0
 
 
 def _cmd_clean(args) -> int:
@@ -100,7 +114,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar=("KEY", "VALUE"),
         help="one parameter (JSON value or text); repeatable",
     )
+    r.add_argument(
+        "--notebook",
+        action="append",
+        metavar="NAME",
+        help="run only this notebook (repeatable; default: all four)",
+    )
     r.set_defaults(func=_cmd_run)
+    b = sub.add_parser("batch", help="one run per parameter set of a grid file, locally or on Dask")
+    b.add_argument("--grid", required=True, help="YAML grid file (see analysis.batch)")
+    b.add_argument("--out", default="reports", help="parent folder of the batch folder")
+    b.add_argument(
+        "--scheduler", default=None, help="Dask scheduler address (default: local processes)"
+    )
+    b.add_argument("--workers", type=int, default=2, help="local runs at a time")
+    b.set_defaults(func=_cmd_batch)
     c = sub.add_parser(
         "clean", help="clean registers into projects.parquet, rejected.csv, cleaning_report.json"
     )

@@ -1,0 +1,189 @@
+"""Batch runs: one `analysis run` per parameter set, locally or on a Dask cluster.
+
+A grid file (YAML) names the parameter sets::
+
+    name: years                     # batch folder name under --out (default: the file's stem)
+    base: {bootstrap_reps: 199}     # parameters shared by every set
+    grid:                           # every combination of these values ...
+      base_year: [2016, 2018, 2020]
+      lang: [en, zh]
+    sets:                           # ... and/or explicit sets
+      - {seed: 1}
+    notebooks: [01_clean, 02_cost_per_beneficiary]   # optional: run only these notebooks
+
+Each set runs as its own process (``python -m analysis.cli run``) into its own run folder, so a failing
+set never stops the others; the summary table (``batch_summary.csv``) gives each run's status, and the
+batch exits non-zero when any failed. With ``scheduler`` set, the runs go to a Dask distributed
+scheduler at that address instead of local processes: outgrowing one machine needs no code change.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.errors import ParameterError
+from analysis.io import resolve_path, write_table
+
+__all__ = ["SUMMARY_COLUMNS", "expand_grid", "read_grid", "run_batch"]
+
+SUMMARY_COLUMNS = ["run", "status", "returncode", "seconds", "error", "out", "parameters"]
+_KEYS = {"name", "base", "grid", "sets", "notebooks"}
+
+
+def read_grid(path) -> dict:
+    """Read and check a grid file (YAML); one line naming the file and the problem when it is wrong."""
+    import yaml
+
+    p = resolve_path(path)
+    try:
+        spec = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParameterError(f"{p}: cannot read the grid ({exc.__class__.__name__})") from None
+    if not isinstance(spec, dict):
+        raise ParameterError(f"{p}: a grid file is a mapping with base, grid, sets, notebooks")
+    unknown = sorted(set(spec) - _KEYS)
+    if unknown:
+        raise ParameterError(
+            f"{p}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}"
+        )
+    spec.setdefault("name", p.stem)
+    return spec
+
+
+def expand_grid(spec: dict) -> list[dict]:
+    """The parameter sets of a grid spec: base + every combination of ``grid`` + each of ``sets``."""
+    base = dict(spec.get("base") or {})
+    grid = spec.get("grid") or {}
+    if not isinstance(grid, dict) or any(not isinstance(v, list) for v in grid.values()):
+        raise ParameterError("grid must map parameter names to lists of values")
+    sets = []
+    if grid:
+        names = list(grid)
+        for values in itertools.product(*(grid[n] for n in names)):
+            sets.append({**base, **dict(zip(names, values, strict=True))})
+    for extra in spec.get("sets") or []:
+        if not isinstance(extra, dict):
+            raise ParameterError("each entry of sets must be a mapping of parameters")
+        sets.append({**base, **extra})
+    if not sets:
+        sets = [base]
+    return sets
+
+
+def _slug(params: dict, varying: list[str]) -> str:
+    text = "_".join(f"{k}-{params[k]}" for k in varying if k in params) or "run"
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "", text)[:80]
+
+
+def _run_one(job: dict) -> dict:
+    """Run one parameter set with the command line, in its own process (also on a Dask worker)."""
+    start = time.monotonic()
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, encoding="utf-8") as fh:
+        json.dump(job["parameters"], fh, ensure_ascii=False)  # JSON is YAML
+        params_file = fh.name
+    cmd = [
+        sys.executable,
+        "-m",
+        "analysis.cli",
+        "run",
+        "--out",
+        job["out"],
+        "--params",
+        params_file,
+    ]
+    for name in job.get("notebooks") or []:
+        cmd += ["--notebook", name]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    Path(params_file).unlink(missing_ok=True)
+    lines = [ln for ln in done.stderr.splitlines() if ln.startswith("analysis")]
+    return {
+        "run": job["run"],
+        "status": "succeeded" if done.returncode == 0 else "failed",
+        "returncode": done.returncode,
+        "seconds": round(time.monotonic() - start, 1),
+        "error": "" if done.returncode == 0 else (lines[-1] if lines else done.stderr[-300:]),
+        "out": job["out"],
+        "parameters": json.dumps(job["parameters"], ensure_ascii=False, sort_keys=True),
+    }
+
+
+def run_batch(
+    spec: dict,
+    *,
+    out="reports",
+    scheduler: str | None = None,
+    workers: int = 2,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run every parameter set of ``spec``; return (and write) the summary table.
+
+    Parameters are checked against the notebooks before any kernel starts. Runs go to local processes
+    (``workers`` at a time) or, with ``scheduler`` ("tcp://host:8786" or a ``distributed.Client``), to a
+    Dask cluster. Every run finishes whatever the others do.
+    """
+    from tqdm.auto import tqdm
+
+    from analysis.runner import NOTEBOOKS, _check_parameters, _declared, notebooks_dir
+
+    sets = expand_grid(spec)
+    notebooks = list(spec.get("notebooks") or NOTEBOOKS)
+    unknown = sorted(set(notebooks) - set(NOTEBOOKS))
+    if unknown:
+        raise ParameterError(f"unknown notebook(s) {unknown}; known: {list(NOTEBOOKS)}")
+    if workers < 1:
+        raise ParameterError("workers must be at least 1")
+    declared = {n: _declared(notebooks_dir() / f"{n}.ipynb") for n in notebooks}
+    for params in sets:
+        _check_parameters(params, declared)
+    folder = resolve_path(out) / str(spec.get("name", "batch"))
+    varying = sorted({k for s in sets for k in s if len({json.dumps(t.get(k)) for t in sets}) > 1})
+    jobs = []
+    for i, params in enumerate(sets, start=1):
+        run = f"{i:03d}_{_slug(params, varying)}"
+        # Runs of a batch never share cleaned data: each gets its own processed folder.
+        params = {"processed_dir": str(folder / "processed" / run), **params}
+        jobs.append(
+            {
+                "run": run,
+                "out": str(folder / run),
+                "parameters": params,
+                "notebooks": notebooks if spec.get("notebooks") else None,
+            }
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    results = []
+    bar = tqdm(total=len(jobs), desc=f"batch {folder.name}", disable=not progress, unit="run")
+    if scheduler is None:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for fut in as_completed([pool.submit(_run_one, job) for job in jobs]):
+                results.append(fut.result())
+                bar.update()
+    else:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+
+        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+        try:
+            futures = client.map(_run_one, jobs, pure=False)
+            for fut in dask_completed(futures):
+                results.append(fut.result())
+                bar.update()
+        finally:
+            if not isinstance(scheduler, Client):
+                client.close()
+    bar.close()
+    summary = (
+        pd.DataFrame(results, columns=SUMMARY_COLUMNS).sort_values("run").reset_index(drop=True)
+    )
+    write_table(summary, folder / "batch_summary.csv")
+    return summary
