@@ -92,6 +92,8 @@ def test_options_are_checked_before_fitting():
         fit_baseline(df.drop(columns="sector"))
     with pytest.raises(ParameterError, match="start=2030"):
         fit_spending_shift(df, start=2030)
+    with pytest.raises(ParameterError, match="ci must be"):
+        fit_spending_shift(df, ci=1.5)
 
 
 def test_multi_province_rows_are_left_out_of_the_regional_models():
