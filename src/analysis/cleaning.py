@@ -12,12 +12,14 @@ import datetime as _dt
 import hashlib
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from analysis.errors import RegisterError
 from analysis.io import RAW_META
 from analysis.parsing import (
     BLANK_TOKENS,
+    by_unique,
     normalize_text,
     parse_amount,
     parse_bool,
@@ -121,8 +123,11 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
         raw["source_problem"] if "source_problem" in raw else pd.Series("", index=raw.index)
     ).ne("")
     # A row with nothing in any mapped or unmapped data column.
-    cells = raw[data_cols].astype("object").fillna("")
-    out["_empty"] = cells.map(normalize_text).isin(BLANK_TOKENS).all(axis=1) if data_cols else True
+    empty = np.ones(len(raw), dtype=bool)
+    for c in data_cols:  # blank in every column; one check per distinct value of each column
+        codes, blank = by_unique(raw[c], lambda u: normalize_text(u) in BLANK_TOKENS)
+        empty &= np.array(blank, dtype=bool)[codes] if len(codes) else empty
+    out["_empty"] = empty
 
     exp = parse_amount(col("expenditure"), default_unit_multiplier=unit("expenditure", 1.0))
     out["expenditure_yuan"] = exp["value"]
@@ -159,10 +164,12 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
     out["org_type"] = org_type["value"].where(~use_name, from_name["value"])
     out["_org_type_problem"] = org_type["problem"].where(~use_name, "")
 
-    out["org_name"] = col("org_name").map(lambda s: normalize_text(s) and _tidy(s)).astype("string")
+    codes, tidy = by_unique(col("org_name"), lambda s: _tidy(s) if normalize_text(s) else "")
+    out["org_name"] = pd.array(np.array(tidy, dtype=object)[codes], dtype="string")
     out["project_name"] = col("project_name").map(_tidy).astype("string")
     pid = col("project_id").map(_tidy)
-    out["_pid_given"] = pid.map(lambda s: normalize_text(s) not in BLANK_TOKENS)
+    codes, given = by_unique(pid, lambda s: normalize_text(s) not in BLANK_TOKENS)
+    out["_pid_given"] = np.array(given, dtype=bool)[codes]
     out["project_id"] = pid.astype("string")
     jf = parse_bool(col("joint_funded"))
     out["joint_funded"] = jf.fillna(False).astype(bool)
@@ -295,10 +302,11 @@ def clean_registers(
             ],
         }
     )
-    rejected["value"] = [
-        "" if not h else str(raw_all.at[i, h]) if h in raw_all.columns else ""
-        for i, h in zip(rejected.index, rejected["column"], strict=True)
-    ]
+    rejected["value"] = ""
+    for header in rejected["column"].unique():  # the raw value behind each reason, column by column
+        if header and header in raw_all.columns:
+            rows = rejected.index[rejected["column"] == header]
+            rejected.loc[rows, "value"] = raw_all.loc[rows, header].astype(str).to_numpy()
     raw_values = raw_all.loc[rej_idx].drop(columns=[c for c in RAW_META if c in raw_all])
     rejected = pd.concat([rejected, raw_values.add_prefix("raw:")], axis=1).reset_index(drop=True)
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 __all__ = [
     "BLANK_TOKENS",
+    "by_unique",
     "normalize_text",
     "parse_amount",
     "parse_bool",
@@ -127,6 +128,27 @@ def normalize_text(value: object) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def by_unique(values: pd.Series, fn) -> tuple[np.ndarray, list]:
+    """Apply ``fn`` once per distinct value: returns (codes per row, results per distinct value).
+
+    ``results[codes]`` (as an array) gives the per-row result without a Python call per row.
+    """
+    keys = values.astype("object").where(values.notna(), "")
+    codes, uniques = pd.factorize(keys)
+    return codes, [fn(u) for u in uniques]
+
+
+def _columns(values: pd.Series, fn, names: tuple[str, ...], dtypes: tuple) -> pd.DataFrame:
+    codes, results = by_unique(values, fn)
+    out = {}
+    for i, (name, dtype) in enumerate(zip(names, dtypes, strict=True)):
+        col = (
+            np.array([r[i] for r in results], dtype=dtype) if results else np.array([], dtype=dtype)
+        )
+        out[name] = col[codes] if len(codes) else np.array([], dtype=dtype)
+    return pd.DataFrame(out, index=values.index)
+
+
 def _is_blank(text: str) -> bool:
     return text in BLANK_TOKENS
 
@@ -219,18 +241,12 @@ def parse_amount(values: pd.Series, *, default_unit_multiplier: float = 1.0) -> 
     Returns columns ``value`` (float yuan, NaN when not parsed), ``approximate`` (bool) and ``problem``
     ('' when parsed, 'missing' for a blank, 'unparseable' otherwise).
     """
-    uniques = pd.unique(values.astype("object").fillna(""))
-    parsed = {u: _parse_amount_one(u, default_unit_multiplier) for u in uniques}
-    keys = values.astype("object").fillna("")
-    out = pd.DataFrame(
-        {
-            "value": keys.map(lambda k: parsed[k][0]).astype(float),
-            "approximate": keys.map(lambda k: parsed[k][1]).astype(bool),
-            "problem": keys.map(lambda k: parsed[k][2]).astype(str),
-        },
-        index=values.index,
+    return _columns(
+        values,
+        lambda u: _parse_amount_one(u, default_unit_multiplier),
+        ("value", "approximate", "problem"),
+        (float, bool, object),
     )
-    return out
 
 
 def _parse_count_one(raw: str, default_mult: float) -> tuple[float, bool, bool, str]:
@@ -256,16 +272,11 @@ def parse_count(values: pd.Series, *, default_unit_multiplier: float = 1.0) -> p
     Returns ``value`` (float, NaN when not parsed), ``approximate``, ``person_times`` (bool: the value
     counts visits, not people) and ``problem`` as in :func:`parse_amount`.
     """
-    keys = values.astype("object").fillna("")
-    parsed = {u: _parse_count_one(u, default_unit_multiplier) for u in pd.unique(keys)}
-    return pd.DataFrame(
-        {
-            "value": keys.map(lambda k: parsed[k][0]).astype(float),
-            "approximate": keys.map(lambda k: parsed[k][1]).astype(bool),
-            "person_times": keys.map(lambda k: parsed[k][2]).astype(bool),
-            "problem": keys.map(lambda k: parsed[k][3]).astype(str),
-        },
-        index=values.index,
+    return _columns(
+        values,
+        lambda u: _parse_count_one(u, default_unit_multiplier),
+        ("value", "approximate", "person_times", "problem"),
+        (float, bool, bool, object),
     )
 
 
@@ -297,9 +308,9 @@ def _parse_year_one(raw: str) -> float:
 
 def parse_year(values: pd.Series) -> pd.Series:
     """Parse years from "2018", "2018年", "2018-06-30", "二〇一八年" or Excel serial dates; NaN otherwise."""
-    keys = values.astype("object").fillna("")
-    parsed = {u: _parse_year_one(u) for u in pd.unique(keys)}
-    return keys.map(parsed).astype(float)
+    codes, results = by_unique(values, _parse_year_one)
+    years = np.array(results, dtype=float)[codes] if len(codes) else np.array([], dtype=float)
+    return pd.Series(years, index=values.index)
 
 
 _TRUE = {"是", "有", "y", "yes", "true", "t", "1", "√", "✓", "对", "支持", "是的"}
@@ -308,8 +319,14 @@ _FALSE = {"否", "无", "n", "no", "false", "f", "0", "×", "✗", "不是", "�
 
 def parse_bool(values: pd.Series) -> pd.Series:
     """Parse yes/no in Chinese and English (是/否, Y/N, yes/no, 1/0); missing stays <NA>."""
-    keys = values.astype("object").fillna("").map(normalize_text)
+
+    def one(u):
+        key = normalize_text(u)
+        return 1 if key in _TRUE else 0 if key in _FALSE else -1
+
+    codes, results = by_unique(values, one)
+    code = np.array(results, dtype=int)[codes] if len(codes) else np.array([], dtype=int)
     out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    out[keys.isin(_TRUE)] = True
-    out[keys.isin(_FALSE)] = False
+    out[code == 1] = True
+    out[code == 0] = False
     return out

@@ -6,9 +6,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from analysis.parsing import BLANK_TOKENS, normalize_text, unit_from_header
+from analysis.parsing import BLANK_TOKENS, by_unique, normalize_text, unit_from_header
 from analysis.reference import load_reference
 
 __all__ = [
@@ -111,23 +112,22 @@ def _vocab_mapper(table: str, key_col: str, default: str):
             lookup[normalize_text(name)] = getattr(row, key_col)
 
     def mapper(values: pd.Series) -> pd.DataFrame:
-        keys = values.astype("object").fillna("").map(normalize_text)
-        uniq = {}
-        for k in pd.unique(keys):
+        def one(raw):
+            k = normalize_text(raw)
             if k in lookup:
-                uniq[k] = (lookup[k], "")
-            elif k in BLANK_TOKENS:
-                uniq[k] = (default, "missing")
-            else:
-                # Longest vocabulary word contained in the text ("教育扶贫助学项目" -> education).
-                hits = [w for w in lookup if w and not w.isascii() and w in k]
-                hit = max(hits, key=len) if hits else None
-                uniq[k] = (lookup[hit], "") if hit else (default, "unknown")
-        mapped = keys.map(lambda k: uniq[k][0])
-        problem = keys.map(lambda k: uniq[k][1])
+                return lookup[k], ""
+            if k in BLANK_TOKENS:
+                return default, "missing"
+            # Longest vocabulary word contained in the text ("教育扶贫助学项目" -> education).
+            hits = [w for w in lookup if w and not w.isascii() and w in k]
+            return (lookup[max(hits, key=len)], "") if hits else (default, "unknown")
+
+        codes, results = by_unique(values, one)
+        mapped = np.array([r[0] for r in results], dtype=object)[codes] if len(codes) else []
+        problem = np.array([r[1] for r in results], dtype=object)[codes] if len(codes) else []
         return pd.DataFrame(
-            {"value": mapped.astype(str), "problem": problem.astype(str)}, index=values.index
-        )
+            {"value": pd.Series(mapped, dtype=str), "problem": pd.Series(problem, dtype=str)}
+        ).set_axis(values.index)
 
     return mapper
 
