@@ -39,9 +39,8 @@ def make_register(rows: int, folder: Path) -> Path:
             for line in body:
                 if written >= rows:
                     break
-                fh.write(
-                    line.replace("SO20", f"C{copy}-SO20", 1) if line.startswith("SO20") else line
-                )
+                # A new id and project name for each copy: copies are new projects, not duplicates.
+                fh.write(line.replace(",", f",C{copy}", 1).replace("SO20", f"C{copy}-SO20", 1))
                 written += 1
             copy += 1
     return out

@@ -124,9 +124,14 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
     ).ne("")
     # A row with nothing in any mapped or unmapped data column.
     empty = np.ones(len(raw), dtype=bool)
-    for c in data_cols:  # blank in every column; one check per distinct value of each column
-        codes, blank = by_unique(raw[c], lambda u: normalize_text(u) in BLANK_TOKENS)
-        empty &= np.array(blank, dtype=bool)[codes] if len(codes) else empty
+    longest = max(len(t) for t in BLANK_TOKENS) + 4
+    for c in data_cols:  # blank in every column; long text is never blank, short text checked once
+        text = raw[c].astype("object").where(raw[c].notna(), "")
+        short = text.str.len().to_numpy() <= longest
+        empty &= short
+        if short.any():
+            codes, blank = by_unique(text[short], lambda u: normalize_text(u) in BLANK_TOKENS)
+            empty[short] &= np.array(blank, dtype=bool)[codes]
     out["_empty"] = empty
 
     exp = parse_amount(col("expenditure"), default_unit_multiplier=unit("expenditure", 1.0))

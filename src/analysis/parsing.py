@@ -124,8 +124,7 @@ def normalize_text(value: object) -> str:
     """Fold full-width to half-width (NFKC), trim, collapse inner spaces, lower-case Latin letters."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
-    return re.sub(r"\s+", " ", text)
+    return " ".join(unicodedata.normalize("NFKC", str(value)).lower().split())
 
 
 def by_unique(values: pd.Series, fn) -> tuple[np.ndarray, list]:
