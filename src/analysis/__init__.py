@@ -18,6 +18,7 @@ _EXPORTS = {
     "write_clean_outputs": "analysis.io",
     "write_table": "analysis.io",
     "read_table": "analysis.io",
+    "resolve_path": "analysis.io",
     "save_figure": "analysis.io",
     "clean_registers": "analysis.cleaning",
     "inspect_register": "analysis.inspection",
