@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 export MPLBACKEND := Agg
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test lint format lab demo-data clean-outputs
+.PHONY: help setup report test bench lint format lab demo-data clean-outputs
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,7 +22,12 @@ report: $(STAMP)  ## run the whole pipeline on the shipped (simulated) demo regi
 	$(VENV)/bin/analysis run --out reports/demo
 
 test: $(STAMP)  ## run the tests (unit tests and the papermill chain)
-	$(PY) -m pytest -q
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q
+
+bench: $(STAMP)  ## time bootstrap, cleaning (10k, 100k rows) and a whole run -> reports/bench.md
+	mkdir -p reports
+	{ $(PY) benchmarks/bench_bootstrap.py; echo; $(PY) benchmarks/bench_clean.py 10000 100000; \
+	  echo; $(PY) benchmarks/bench_run.py; } | tee reports/bench.md
 
 lint: $(STAMP)  ## ruff check and format check, notebooks without outputs
 	$(VENV)/bin/ruff check src tests scripts

@@ -125,7 +125,7 @@ def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_goo
     assert "Traceback" not in bad.stderr
     assert (out / "manifest.json").read_bytes() == before
     failed = json.loads((out.with_name("slice.failed") / "manifest.json").read_text())
-    assert failed["status"] == "failed" and failed["error"].startswith("01_clean")
+    assert failed["status"] == "failed" and failed["error"].startswith("notebook 01_clean failed")
 
 
 def test_unknown_or_mistyped_parameters_are_refused_before_any_kernel_starts(tmp_path):
