@@ -86,6 +86,21 @@ def _finish(fig, ax, *, simulated: bool, lang: str, note: str | None = None):
     return fig
 
 
+def _policy_line(ax, year: int, lang: str) -> None:
+    """A dashed line just before ``year`` (the 2017 shift of support), labelled at its foot."""
+    ax.axvline(year - 0.5, color="#666666", ls="--", lw=0.8, gid="policy-line")
+    ax.text(
+        year - 0.45,
+        0.02,
+        label("policy_2017", lang),
+        fontsize=6,
+        va="bottom",
+        ha="left",
+        color="#444444",
+        transform=ax.get_xaxis_transform(),
+    )
+
+
 def plot_cost_by_sector(
     costs: pd.DataFrame,
     *,
@@ -166,17 +181,7 @@ def plot_spending_by_region(
         label=label("elsewhere", lang),
     )
     ax.set_ylim(bottom=0)
-    ax.axvline(policy_year - 0.5, color="#666666", ls="--", lw=0.8)
-    ax.text(
-        policy_year - 0.45,
-        0.02,
-        label("policy_2017", lang),
-        fontsize=6,
-        va="bottom",
-        ha="left",
-        color="#444444",
-        transform=ax.get_xaxis_transform(),
-    )
+    _policy_line(ax, policy_year, lang)
     ax.set_xticks(table.index, [str(y) for y in table.index])
     ax.set_xlabel(label("year", lang))
     ax.set_ylabel(label("spending_bn", lang))
@@ -414,17 +419,7 @@ def plot_event_study(effects: pd.DataFrame, *, ax=None, lang: str = "en", simula
         )
     years = rows["year"].to_list()
     if min(years) < POLICY_YEAR <= max(years):
-        ax.axvline(POLICY_YEAR - 0.5, color="#666666", ls="--", lw=0.8, gid="policy-line")
-        ax.text(
-            POLICY_YEAR - 0.45,
-            0.02,
-            label("policy_2017", lang),
-            fontsize=6,
-            va="bottom",
-            ha="left",
-            color="#444444",
-            transform=ax.get_xaxis_transform(),
-        )
+        _policy_line(ax, POLICY_YEAR, lang)
         low, high = ax.get_ylim()
         ax.set_ylim(low - 0.12 * (high - low), high)  # room for the policy label under the points
     ax.set_xticks(years, [str(y) for y in years])
