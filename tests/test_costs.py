@@ -274,3 +274,33 @@ def test_sensitivity_options_are_checked():
         cost_sensitivity(tiny(), person_times_share=1.5)
     with pytest.raises(ParameterError, match="no projects"):
         cost_sensitivity(tiny(), year=2030)
+
+
+@pytest.mark.filterwarnings("ignore:cost per beneficiary")
+def test_international_dollars_in_both_orders():
+    from analysis.costs import to_international_dollars
+
+    df = pd.DataFrame({"year": [2018, 2019], "expenditure_yuan": [420.0, 1029.0]})
+    ppp = pd.DataFrame(
+        {
+            "year": [2018, 2019],
+            "yuan_per_international_dollar": [4.2, 4.0],
+            "dollar_price_level": [100.0, 102.0],
+        }
+    )
+    out, basis = to_international_dollars(df, ppp, base_year=2018)
+    assert out["expenditure_yuan"].tolist() == pytest.approx([100.0, 1000.0 / 4.2])
+    assert basis == "constant 2018 international dollars (CPI, then PPP of 2018)"
+    out, basis = to_international_dollars(df, ppp, base_year=2018, order="convert_then_deflate")
+    assert out["expenditure_yuan"].tolist() == pytest.approx([100.0, 1029.0 / 4.0 * 100 / 102])
+    assert "PPP of each year, then dollar prices" in basis
+    t = estimate_cost_per_beneficiary(
+        tiny(),
+        by="year",
+        base_year=2018,
+        bootstrap_reps=0,
+        ppp=ppp.assign(yuan_per_international_dollar=2.0),
+    )
+    assert pick(t, "2018")["estimate"] == pytest.approx(10000 / 60 / 2.0)
+    with pytest.raises(ParameterError, match="no rate for year"):
+        to_international_dollars(df.assign(year=[2018, 2020]), ppp, base_year=2018)

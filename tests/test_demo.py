@@ -48,7 +48,10 @@ def test_national_2018_ratio_of_totals_is_5559_yuan(demo_data):
     )
     row = table[(table["level"] == "2018") & (table["estimator"] == "ratio_of_totals")].iloc[0]
     assert row["estimate"] == pytest.approx(5559, abs=30)
-    assert row["price_basis"] == "nominal yuan"
+    assert row["price_basis"] == "nominal yuan" and row["denominator"] == "persons"
+    hh = table[(table["level"] == "2018") & (table["estimator"] == "ratio_of_totals_per_household")]
+    assert hh.iloc[0]["estimate"] == pytest.approx(51_270, abs=300)
+    assert hh.iloc[0]["price_basis"] == "nominal yuan" and hh.iloc[0]["denominator"] == "households"
 
 
 def test_every_planted_broken_row_is_rejected_with_its_reason(demo_clean, demo_truth):

@@ -29,6 +29,7 @@ __all__ = [
     "published_benchmarks",
     "ratio_interval_analytic",
     "to_constant_prices",
+    "to_international_dollars",
 ]
 
 COST_COLUMNS = [
@@ -69,6 +70,55 @@ def to_constant_prices(data: pd.DataFrame, base_year: int) -> pd.DataFrame:
     out["price_factor"] = 1.0 / out["year"].map(level).astype(float)
     out["expenditure_yuan"] = out["expenditure_yuan"] * out["price_factor"]
     return out
+
+
+PRICE_ORDERS = ("deflate_then_convert", "convert_then_deflate")
+
+
+def to_international_dollars(
+    data: pd.DataFrame,
+    ppp: pd.DataFrame,
+    *,
+    base_year: int | None = None,
+    order: str = "deflate_then_convert",
+) -> tuple[pd.DataFrame, str]:
+    """Turn ``expenditure_yuan`` into international dollars with a PPP table the user supplies.
+
+    ``ppp`` has columns ``year`` and ``yuan_per_international_dollar`` (and ``dollar_price_level`` for
+    ``convert_then_deflate`` with a base year). No PPP series ships with the toolkit. Orders:
+    ``deflate_then_convert`` (constant yuan of ``base_year`` by the CPI, then the PPP of ``base_year``)
+    or ``convert_then_deflate`` (each year's PPP, then the dollar price level to ``base_year``; without a
+    base year, current international dollars). Returns the converted table (``price_factor`` holds the
+    factor from nominal yuan) and the ``price_basis`` text.
+    """
+    if order not in PRICE_ORDERS:
+        raise ParameterError(f"price_order must be one of {PRICE_ORDERS}, got {order!r}")
+    if not {"year", "yuan_per_international_dollar"} <= set(ppp.columns):
+        raise ParameterError("the PPP table needs columns year and yuan_per_international_dollar")
+    rate = ppp.set_index(ppp["year"].astype(int))["yuan_per_international_dollar"].astype(float)
+    years = set(data["year"]) | ({base_year} if base_year is not None else set())
+    missing = sorted(years - set(rate.index))
+    if missing:
+        raise ParameterError(f"the PPP table has no rate for year(s) {missing}")
+    if order == "deflate_then_convert":
+        if base_year is None:
+            raise ParameterError("deflate_then_convert needs a base_year")
+        out = to_constant_prices(data, int(base_year))
+        out["expenditure_yuan"] = out["expenditure_yuan"] / rate[base_year]
+        out["price_factor"] = out["price_factor"] / rate[base_year]
+        return out, f"constant {base_year} international dollars (CPI, then PPP of {base_year})"
+    out = data.copy()
+    out["price_factor"] = 1.0 / out["year"].map(rate)
+    if base_year is not None:
+        if "dollar_price_level" not in ppp.columns:
+            raise ParameterError("convert_then_deflate with a base_year needs dollar_price_level")
+        level = ppp.set_index(ppp["year"].astype(int))["dollar_price_level"].astype(float)
+        out["price_factor"] *= level[base_year] / out["year"].map(level)
+        basis = f"constant {base_year} international dollars (PPP of each year, then dollar prices)"
+    else:
+        basis = "current international dollars (PPP of each year)"
+    out["expenditure_yuan"] = out["expenditure_yuan"] * out["price_factor"]
+    return out, basis
 
 
 def _check(data, by, base_year, bootstrap_reps, ci, cluster, person_times):
@@ -224,6 +274,8 @@ def estimate_cost_per_beneficiary(
     interval: str = "percentile",
     cluster: str = "org_name",
     person_times: str = "exclude",
+    ppp: pd.DataFrame | None = None,
+    price_order: str = "deflate_then_convert",
 ) -> pd.DataFrame:
     """Cost per beneficiary by group, as one tidy table (columns ``COST_COLUMNS``).
 
@@ -243,6 +295,8 @@ def estimate_cost_per_beneficiary(
     cluster : the resampling unit (organizations by default).
     person_times : rows whose beneficiaries are person-times (flag ``person_times``) are excluded from
         the per-person estimators by default; "include" keeps them.
+    ppp, price_order : a PPP table to report international dollars instead of yuan, and the order of
+        deflation and conversion (see :func:`to_international_dollars`); written into ``price_basis``.
 
     Estimators (``estimator`` column): ``ratio_of_totals`` (headline, yuan per person),
     ``ratio_of_totals_per_household`` (yuan per registered poor household), ``mean_of_ratios`` and
@@ -256,8 +310,17 @@ def estimate_cost_per_beneficiary(
         )
     alpha = 1 - ci
     rng = np.random.default_rng(seed)
-    df = data if base_year is None else to_constant_prices(data, int(base_year))
-    price_basis = "nominal yuan" if base_year is None else f"constant {int(base_year)} yuan (CPI)"
+    if ppp is not None:
+        df, price_basis = to_international_dollars(
+            data, ppp, base_year=base_year, order=price_order
+        )
+    elif base_year is None:
+        df, price_basis = data, "nominal yuan"
+    else:
+        df, price_basis = (
+            to_constant_prices(data, int(base_year)),
+            f"constant {int(base_year)} yuan (CPI)",
+        )
     df = df[df[cluster].notna()]
     flags = df["flags"].fillna("") if "flags" in df.columns else pd.Series("", index=df.index)
     person_ok = ~flags.str.contains("person_times") if person_times == "exclude" else True
@@ -364,18 +427,21 @@ def cost_tables(
         for base in (None, base_year)
     ]
     specs += [(["sector"], base_year), (["deep_poverty_area"], base_year)]
-    parts = [
-        estimate_cost_per_beneficiary(
-            data,
-            by=by,
-            base_year=base,
-            cluster=cluster,
-            bootstrap_reps=bootstrap_reps,
-            seed=seed + k,
-            interval=interval,
+    from tqdm import tqdm  # a bar on a terminal only (disable=None): rendered notebooks stay stable
+
+    parts = []
+    for k, (by, base) in enumerate(tqdm(specs, desc="cost tables", delay=2, leave=False, disable=None)):
+        parts.append(
+            estimate_cost_per_beneficiary(
+                data,
+                by=by,
+                base_year=base,
+                cluster=cluster,
+                bootstrap_reps=bootstrap_reps,
+                seed=seed + k,
+                interval=interval,
+            )
         )
-        for k, (by, base) in enumerate(specs)
-    ]
     return pd.concat(parts, ignore_index=True)
 
 
