@@ -239,7 +239,9 @@ def test_province_only_call():
         ("Inner Mongolia", "鄂尔多斯", "", "鄂尔多斯市", None),
     ],
 )
-def test_prefectures_and_counties_anywhere_in_china(province, prefecture, county, pref_out, county_out):
+def test_prefectures_and_counties_anywhere_in_china(
+    province, prefecture, county, pref_out, county_out
+):
     row = resolve_one(province, prefecture, county)
     assert row["prefecture"] == pref_out and row["county"] == county_out
     assert row["deep_poverty_area"] is False

@@ -430,7 +430,9 @@ def cost_tables(
     from tqdm import tqdm  # a bar on a terminal only (disable=None): rendered notebooks stay stable
 
     parts = []
-    for k, (by, base) in enumerate(tqdm(specs, desc="cost tables", delay=2, leave=False, disable=None)):
+    for k, (by, base) in enumerate(
+        tqdm(specs, desc="cost tables", delay=2, leave=False, disable=None)
+    ):
         parts.append(
             estimate_cost_per_beneficiary(
                 data,
