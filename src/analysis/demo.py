@@ -385,11 +385,11 @@ def _simulate(seed: int) -> tuple[pd.DataFrame, dict]:
         df.loc[big, "amount_text"] = f"{int(df.loc[big, 'amount_yuan'])}元"
 
     # Beneficiaries and households; 2018 scaled to the published totals (again absorbed by a_t).
+    # The 2018 scale applies to every year, so cost per beneficiary has no artificial jump in 2018.
     ben = df["amount_yuan"] / np.exp(df["log_c"])
+    k = BENEFICIARIES_2018 / ben[df["year"] == 2018].sum()
+    ben *= k
     for year in YEARS:
-        m = df["year"] == year
-        k = BENEFICIARIES_2018 / ben[m].sum() if year == 2018 else 1.0
-        ben[m] *= k
         calib[year]["beneficiaries_scale"] = k
     df["beneficiaries"] = np.maximum(1, np.round(ben)).astype(int)
     big = df.loc[m18, "beneficiaries"].idxmax()
