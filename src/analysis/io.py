@@ -11,12 +11,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io as _io
+import itertools
 import json
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.errors import RegisterError
@@ -117,9 +120,9 @@ def _find_header(rows: list[list[str]], name: str, extra_aliases=None) -> int:
     return best
 
 
-def _frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd.DataFrame:
-    h = _find_header(rows, name, extra_aliases)
-    header = [str(c).strip() for c in rows[h]]
+def _header_names(row: list) -> list[str]:
+    """Header cells trimmed, trailing blanks dropped, blanks named, repeats made unique."""
+    header = [str(c).strip() for c in row]
     while header and not header[-1]:
         header.pop()
     header = [c or f"unnamed_{i + 1}" for i, c in enumerate(header)]
@@ -130,6 +133,12 @@ def _frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd
             header[i] = f"{c}.{seen[c]}"
         else:
             seen[c] = 0
+    return header
+
+
+def _frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd.DataFrame:
+    h = _find_header(rows, name, extra_aliases)
+    header = _header_names(rows[h])
     width = len(header)
     body = rows[h + 1 :]
     problems, fixed = [], []
@@ -145,6 +154,49 @@ def _frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd
     frame["source_file"] = name
     frame["source_row"] = [h + 2 + i for i in range(len(body))]  # 1-based, header row counted
     frame["source_problem"] = problems
+    return frame
+
+
+_STRAY_QUOTE = re.compile(r'[^,;\t\r\n"]"[^,;\t\r\n"]')
+
+
+def _read_csv_fast(
+    text: str, delimiter: str, label: str, extra_aliases=None
+) -> pd.DataFrame | None:
+    """pandas' C parser for well-formed files; None sends the file to the careful csv-module path
+    (rows with extra fields, quotes inside fields, line breaks in the header region, parse errors)."""
+    if _STRAY_QUOTE.search(text):
+        return None
+    head = list(
+        itertools.islice(
+            csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter), _HEADER_SCAN_ROWS
+        )
+    )
+    h = _find_header(head, label, extra_aliases)
+    if any("\n" in c or "\r" in c for row in head[: h + 1] for c in row):
+        return None
+    header = _header_names(head[h])
+    try:
+        frame = pd.read_csv(
+            _io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            names=list(range(len(header))),
+            skiprows=h + 1,
+            dtype=str,
+            na_filter=False,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
+            on_bad_lines="error",
+        )
+    except (pd.errors.ParserError, ValueError, csv.Error):
+        return None
+    frame.columns = header
+    frame = frame.fillna("")
+    frame["source_file"] = label
+    frame["source_row"] = np.arange(h + 2, h + 2 + len(frame))  # 1-based, header row counted
+    frame["source_problem"] = ""
     return frame
 
 
@@ -169,6 +221,9 @@ def _read_csv(path: Path, encoding: str | None, label: str, extra_aliases=None) 
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
+    fast = _read_csv_fast(text, delimiter, label, extra_aliases)
+    if fast is not None:
+        return fast
     try:
         reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         rows = list(reader)
