@@ -472,3 +472,18 @@ def test_regression_table_on_the_demo_register(demo_data):
     assert "| deep_poverty_area:relocation |  | " in table
     g = base["n_clusters"].iloc[0]
     assert f"Clusters: baseline {g}; heterogeneity {g}." in table
+
+
+def test_spending_shift_few_cluster_checks_on_the_demo_register(demo_data):
+    from analysis.regional import fit_spending_shift, spending_shift_inference
+
+    a = spending_shift_inference(demo_data, reps=199, seed=3)
+    b = spending_shift_inference(demo_data, reps=199, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    rows = a.set_index("model")
+    assert list(rows.index) == ["did_cr1", "did_wild"]
+    did = fit_spending_shift(demo_data).set_index("model").loc["did"]
+    assert rows.loc["did_cr1", "estimate"] == pytest.approx(did["estimate"])
+    assert rows.loc["did_cr1", "std_error"] == pytest.approx(did["std_error"])
+    assert 0 < rows.loc["did_wild", "p_value"] <= 1 and pd.isna(rows.loc["did_wild", "std_error"])
+    assert (a["n_clusters"] == 36).all() and a["term"].eq("deep_poverty_area:post2017").all()

@@ -36,6 +36,7 @@ _EXPORTS = {
     "fit_province_effects": "analysis.regional",
     "fit_heterogeneity": "analysis.regional",
     "baseline_inference": "analysis.regional",
+    "spending_shift_inference": "analysis.regional",
     "regression_table": "analysis.regional",
     "house_style": "analysis.style",
     "plot_cost_by_sector": "analysis.figures",
