@@ -244,3 +244,9 @@ def test_docs_describe_every_reason_code_and_flag():
     text = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
     for code in [*REJECT_REASONS, *FLAGS]:
         assert f"| {code} |" in text, code
+
+
+def test_a_row_of_padded_blanks_is_an_empty_row():
+    rows = [ROWS[0], ["        —        "] * 12 + ["   不详   "]]
+    res = clean_registers(raw_frame(rows))
+    assert res.rejected["reason"].tolist() == ["empty_row"]

@@ -127,7 +127,7 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
     longest = max(len(t) for t in BLANK_TOKENS) + 4
     for c in data_cols:  # blank in every column; long text is never blank, short text checked once
         text = raw[c].astype("object").where(raw[c].notna(), "")
-        short = text.str.len().to_numpy() <= longest
+        short = text.str.strip().str.len().to_numpy() <= longest
         empty &= short
         if short.any():
             codes, blank = by_unique(text[short], lambda u: normalize_text(u) in BLANK_TOKENS)
