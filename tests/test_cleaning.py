@@ -250,3 +250,12 @@ def test_a_row_of_padded_blanks_is_an_empty_row():
     rows = [ROWS[0], ["        —        "] * 12 + ["   不详   "]]
     res = clean_registers(raw_frame(rows))
     assert res.rejected["reason"].tolist() == ["empty_row"]
+
+
+def test_an_unreadable_central_support_value_is_flagged_not_lost():
+    rows = [ROWS[0][:12] + ["部分支持"], ROWS[1][:12] + [""]]
+    res = clean_registers(raw_frame(rows))
+    flags = res.data.set_index("project_id")["flags"]
+    assert "joint_funded_unreadable" in flags["P1"]
+    assert "joint_funded_unreadable" not in flags["P2"]
+    assert not res.data["joint_funded"].any()

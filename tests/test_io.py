@@ -232,7 +232,8 @@ def test_xlsx_notes_sheet_is_skipped(tmp_path):
         pd.DataFrame([["项目名称", "年度", "省份"], ["A", "2018", "云南"]]).to_excel(
             writer, header=False, index=False, sheet_name="数据"
         )
-    frames = read_register(path)
+    with pytest.warns(UserWarning, match="说明: sheet skipped"):
+        frames = read_register(path)
     assert len(frames) == 1
     assert frames[0]["source_file"].iloc[0] == f"{path}#数据"
 

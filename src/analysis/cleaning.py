@@ -55,6 +55,7 @@ FLAGS = {
     "beneficiaries_lt_households": "fewer beneficiaries than registered poor households",
     "sector_unknown": "sector wording not in the vocabulary (mapped to other)",
     "org_type_unknown": "organization type not recognised (unknown)",
+    "joint_funded_unreadable": "central-support value not read as yes or no (counted as no)",
 }
 _CANONICAL = [
     "project_id",
@@ -178,6 +179,8 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
     out["project_id"] = pid.astype("string")
     jf = parse_bool(col("joint_funded"))
     out["joint_funded"] = jf.fillna(False).astype(bool)
+    jf_blank = col("joint_funded").map(lambda v: normalize_text(v) in BLANK_TOKENS)
+    out["_jf_unreadable"] = jf.isna().to_numpy() & ~jf_blank.to_numpy(dtype=bool)
     note = col("data_note").map(normalize_text)
     out["simulated"] = note.str.contains("模拟|simulated", regex=True)
 
@@ -327,6 +330,7 @@ def clean_registers(
         "beneficiaries_lt_households": kept["beneficiaries"] < kept["poor_households"],
         "sector_unknown": kept["_sector_problem"].eq("unknown"),
         "org_type_unknown": kept["_org_type_problem"].eq("unknown"),
+        "joint_funded_unreadable": kept["_jf_unreadable"],
     }
     flags = pd.Series("", index=kept.index, dtype=object)
     for name, mask in flag_masks.items():

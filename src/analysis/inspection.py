@@ -55,6 +55,7 @@ def _inspect_one(raw: pd.DataFrame, enc: str | None, top: int, extra_aliases=Non
         "columns": {str(k): v for k, v in hmap.columns.items()},
         "units": {str(k): u[0] for k, u in hmap.units.items()},
         "ignored": hmap.ignored,
+        "duplicates": hmap.duplicates,
         "missing_required": hmap.missing(REQUIRED_COLUMNS),
         "unresolved": {
             k: v.value_counts().head(top).to_dict() for k, v in problems.items() if len(v)
@@ -72,6 +73,8 @@ def inspect_register(path, *, encoding=None, sheet=None, extra_aliases=None) -> 
             lines.append(f"  {raw!s:<24} -> {canon}{u}")
         for raw in t["ignored"]:
             lines.append(f"  {raw!s:<24} -> (ignored)")
+        for raw in t["duplicates"]:
+            lines.append(f"  {raw!s:<24} -> (ignored: an earlier header maps to the same column)")
         if t["missing_required"]:
             lines.append(f"  MISSING required: {', '.join(t['missing_required'])}")
         for field, values in t["unresolved"].items():

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -269,6 +270,7 @@ def _read_excel(
             frames.append(_frame_from_rows(rows, sheet_label, extra_aliases))
         except RegisterError as exc:
             failures.append(str(exc))
+            warnings.warn(f"{sheet_label}: sheet skipped, no register header found", stacklevel=3)
     if not frames:
         raise RegisterError(
             "no sheet with a register header"
