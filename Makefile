@@ -40,7 +40,7 @@ format: $(STAMP)  ## ruff format and fix, strip notebook outputs
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
 lab: $(STAMP)  ## JupyterLab on notebooks/ with the project's kernel (.venv)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 demo-data: $(STAMP)  ## regenerate data/raw/demo_register.csv and demo_truth.json (seeded)
 	$(VENV)/bin/analysis demo-data --out data/raw

@@ -17,6 +17,7 @@ _EXPORTS = {
     "read_projects": "analysis.io",
     "write_clean_outputs": "analysis.io",
     "write_table": "analysis.io",
+    "write_text": "analysis.io",
     "read_table": "analysis.io",
     "resolve_path": "analysis.io",
     "save_figure": "analysis.io",

@@ -41,6 +41,7 @@ __all__ = [
     "write_clean_outputs",
     "write_json",
     "write_table",
+    "write_text",
 ]
 
 RAW_META = ("source_file", "source_row", "source_problem")
@@ -355,31 +356,29 @@ def read_table(path) -> pd.DataFrame:
     return pd.read_csv(resolve_path(path))
 
 
-def write_table(frame: pd.DataFrame, path) -> Path:
-    """Write a CSV table (UTF-8, no index) atomically; relative paths are taken from the project."""
+def write_text(text: str, path) -> Path:
+    """Write a text file (UTF-8, newlines as given) under a temporary name, then move it into place;
+    relative paths are taken from the project."""
     path = resolve_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8", newline=""
     ) as fh:
-        frame.to_csv(fh, index=False, lineterminator="\n")
+        fh.write(text)
         tmp = fh.name
     os.replace(tmp, path)
     return path
+
+
+def write_table(frame: pd.DataFrame, path) -> Path:
+    """Write a CSV table (UTF-8, no index) atomically; relative paths are taken from the project."""
+    return write_text(frame.to_csv(index=False, lineterminator="\n"), path)
 
 
 def write_json(obj, path) -> Path:
     """Write JSON (UTF-8, sorted keys) atomically; relative paths are taken from the project."""
-    path = resolve_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8"
-    ) as fh:
-        json.dump(obj, fh, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-        fh.write("\n")
-        tmp = fh.name
-    os.replace(tmp, path)
-    return path
+    text = json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    return write_text(text + "\n", path)
 
 
 def write_clean_outputs(result, out_dir) -> dict[str, Path]:

@@ -467,6 +467,13 @@ def fit_heterogeneity(
 INFERENCE_COLUMNS = [*EFFECT_COLUMNS, "inference", "bootstrap_reps", "seed"]
 
 
+def _check_reps_seed(reps, seed) -> None:
+    if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 99:
+        raise ParameterError(f"reps must be an integer of at least 99, got {reps!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
+
+
 def _few_cluster_rows(
     cr1,
     prefix: str,
@@ -542,8 +549,7 @@ def spending_shift_inference(
     """
     _check_frame(data, ["expenditure_yuan", "deep_poverty_area", "year", "province"])
     _check_ci(ci)
-    if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 99:
-        raise ParameterError(f"reps must be an integer of at least 99, got {reps!r}")
+    _check_reps_seed(reps, seed)
     panel = _area_year(data)
     panel["treat_post"] = panel["deep"] * (panel["year"] >= start)
     cr1, g = _clustered_ols("log_spend ~ treat_post + C(area) + C(year)", panel, "area")
@@ -604,10 +610,7 @@ def baseline_inference(
     """
     _check_frame(data, [*BASELINE_COLUMNS, cluster] + ([second_cluster] if second_cluster else []))
     _check_ci(ci)
-    if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 99:
-        raise ParameterError(f"reps must be an integer of at least 99, got {reps!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    _check_reps_seed(reps, seed)
     if second_cluster is not None and second_cluster == cluster:
         raise ParameterError(f"second_cluster must differ from cluster, both are {cluster!r}")
 
