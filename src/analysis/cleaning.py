@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analysis.errors import RegisterError
 from analysis.io import RAW_META
 from analysis.parsing import (
-    BLANK_TOKENS,
+    _blank_array,
+    _encode,
+    _strings,
+    _text_array,
+    _tidy_array,
     by_unique,
     normalize_text,
     parse_amount,
@@ -27,6 +33,7 @@ from analysis.parsing import (
     parse_year,
 )
 from analysis.places import MULTIPLE, resolve_places
+from analysis.schema import ORG_TYPES, SECTORS
 from analysis.vocabulary import REQUIRED_COLUMNS, map_headers, map_org_type, map_sector
 
 __all__ = ["REJECT_REASONS", "FLAGS", "CleanResult", "clean_registers"]
@@ -90,14 +97,12 @@ class CleanResult:
     report: dict = field(default_factory=dict)
 
 
-def _text(frame: pd.DataFrame, raw_col: str | None) -> pd.Series:
-    if raw_col is None:
-        return pd.Series([""] * len(frame), index=frame.index, dtype="object")
-    return frame[raw_col].astype("object").fillna("")
-
-
 def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.DataFrame, dict]:
-    """One file's raw rows -> parsed canonical columns plus problem columns."""
+    """One file's raw rows -> parsed canonical columns plus problem columns.
+
+    Every column is worked on whole: pyarrow kernels for trimming and blank tests, Python parsing once
+    per distinct value (see :mod:`analysis.parsing`).
+    """
     source = str(raw["source_file"].iloc[0]) if len(raw) else "<empty>"
     data_cols = [c for c in raw.columns if c not in RAW_META]
     hmap = map_headers(data_cols, extra_aliases=extra_aliases)
@@ -109,30 +114,37 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
             file=source,
         )
     raw_of = {canon: header for header, canon in hmap.columns.items()}
+    n = len(raw)
+    blank_column = pd.Series(pd.array([""] * n, dtype="string"), index=raw.index)
 
-    def col(name):
-        return _text(raw, raw_of.get(name))
+    def col(name) -> pd.Series:
+        header = raw_of.get(name)
+        return raw[header] if header is not None else blank_column
 
     def unit(name, default):
         header = raw_of.get(name)
         return hmap.units.get(header, (None, default))[1] if header else default
 
     out = pd.DataFrame(index=raw.index)
-    out["source_file"] = raw["source_file"].astype(str)
+    out["source_file"] = raw["source_file"].astype("string")
     out["source_row"] = raw["source_row"].astype("int64")
     out["_malformed"] = (
-        raw["source_problem"] if "source_problem" in raw else pd.Series("", index=raw.index)
-    ).ne("")
-    # A row with nothing in any mapped or unmapped data column.
-    empty = np.ones(len(raw), dtype=bool)
-    longest = max(len(t) for t in BLANK_TOKENS) + 4
-    for c in data_cols:  # blank in every column; long text is never blank, short text checked once
-        text = raw[c].astype("object").where(raw[c].notna(), "")
-        short = text.str.strip().str.len().to_numpy() <= longest
-        empty &= short
-        if short.any():
-            codes, blank = by_unique(text[short], lambda u: normalize_text(u) in BLANK_TOKENS)
-            empty[short] &= np.array(blank, dtype=bool)[codes]
+        raw["source_problem"].fillna("").ne("").to_numpy(dtype=bool)
+        if "source_problem" in raw
+        else np.zeros(n, dtype=bool)
+    )
+    pid = _tidy_array(_text_array(col("project_id")))
+    pid_blank = _blank_array(pid)
+    # A row with nothing in any mapped or unmapped data column: each column is tested only on the
+    # rows still blank in every column before it (after the first filled column, very few).
+    candidates = np.flatnonzero(pid_blank)
+    for c in data_cols:
+        if not len(candidates) or c == raw_of.get("project_id"):
+            continue
+        column = raw[c] if len(candidates) == n else raw[c].iloc[candidates]
+        candidates = candidates[_blank_array(column)]
+    empty = np.zeros(n, dtype=bool)
+    empty[candidates] = True
     out["_empty"] = empty
 
     exp = parse_amount(col("expenditure"), default_unit_multiplier=unit("expenditure", 1.0))
@@ -140,14 +152,12 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
     out["_exp_problem"] = exp["problem"]
     out["_exp_approx"] = exp["approximate"]
 
-    ben_header = raw_of.get("beneficiaries", "")
+    ben_header = str(raw_of.get("beneficiaries", ""))
     ben = parse_count(col("beneficiaries"), default_unit_multiplier=unit("beneficiaries", 1.0))
     out["beneficiaries"] = ben["value"].round()
     out["_ben_problem"] = ben["problem"]
-    out["_person_times"] = (
-        ben["person_times"]
-        | ("人次" in str(ben_header))
-        | ("person-times" in str(ben_header).lower())
+    out["_person_times"] = ben["person_times"] | (
+        "人次" in ben_header or "person-times" in ben_header.lower()
     )
     out["_ben_approx"] = ben["approximate"]
 
@@ -159,30 +169,39 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
     out["_year_out"] = out["year"].notna() & ((out["year"] < 2000) | (out["year"] > max_year))
 
     places = resolve_places(col("province"), col("prefecture"), col("county"))
-    out = out.join(places)
+    for name in places.columns:  # same index: assigned as arrays, no alignment needed
+        out[name] = places[name].array
 
     sector = map_sector(col("sector"))
     out["sector"] = sector["value"]
     out["_sector_problem"] = sector["problem"]
+    # The type as written; when blank, the type read from the name (基金会 in 中国扶贫基金会).
     org_type = map_org_type(col("org_type"))
     from_name = map_org_type(col("org_name"))
-    use_name = org_type["problem"].eq("missing") & from_name["problem"].eq("")
-    out["org_type"] = org_type["value"].where(~use_name, from_name["value"])
-    out["_org_type_problem"] = org_type["problem"].where(~use_name, "")
+    use_name = (org_type["problem"] == "missing").to_numpy() & (
+        from_name["problem"] == ""
+    ).to_numpy()
+    value, problem = org_type["value"].array, org_type["problem"].array
+    out["org_type"] = pd.Categorical.from_codes(
+        np.where(use_name, from_name["value"].array.codes, value.codes), value.categories
+    )
+    out["_org_type_problem"] = pd.Categorical.from_codes(
+        np.where(use_name, problem.categories.get_loc(""), problem.codes), problem.categories
+    )
 
-    codes, tidy = by_unique(col("org_name"), lambda s: _tidy(s) if normalize_text(s) else "")
-    out["org_name"] = pd.array(np.array(tidy, dtype=object)[codes], dtype="string")
-    out["project_name"] = col("project_name").map(_tidy).astype("string")
-    pid = col("project_id").map(_tidy)
-    codes, given = by_unique(pid, lambda s: normalize_text(s) not in BLANK_TOKENS)
-    out["_pid_given"] = np.array(given, dtype=bool)[codes]
-    out["project_id"] = pid.astype("string")
+    codes, distinct = _encode(col("org_name"))  # few organizations, many rows: tidy each once
+    out["org_name"] = _strings(_tidy_array(distinct), codes)
+    out["project_name"] = pd.array(_tidy_array(_text_array(col("project_name"))), dtype="string")
+    out["_pid_given"] = ~pid_blank
+    out["project_id"] = pd.array(pid, dtype="string")
     jf = parse_bool(col("joint_funded"))
     out["joint_funded"] = jf.fillna(False).astype(bool)
-    jf_blank = col("joint_funded").map(lambda v: normalize_text(v) in BLANK_TOKENS)
-    out["_jf_unreadable"] = jf.isna().to_numpy() & ~jf_blank.to_numpy(dtype=bool)
-    note = col("data_note").map(normalize_text)
-    out["simulated"] = note.str.contains("模拟|simulated", regex=True)
+    jf_blank = _blank_array(_text_array(col("joint_funded")))
+    out["_jf_unreadable"] = jf.isna().to_numpy() & ~jf_blank
+    codes, simulated = by_unique(
+        col("data_note"), lambda v: bool(_SIMULATED.search(normalize_text(v)))
+    )
+    out["simulated"] = np.array(simulated, dtype=bool)[codes]
 
     info = {
         "file": source,
@@ -195,12 +214,41 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
     return out, info
 
 
-def _tidy(value: object) -> str:
-    """Trim, fold full-width letters and digits to half-width, collapse spaces (case kept)."""
-    import unicodedata
+_SIMULATED = re.compile("模拟|simulated")
 
-    text = unicodedata.normalize("NFKC", "" if value is None else str(value))
-    return " ".join(text.split())
+
+def _duplicated(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> np.ndarray:
+    """Among ``rows`` (a mask), which repeat an earlier row's values in ``columns``. Each column is
+    factorized whole and the codes combined, so no strings are copied."""
+    key = np.zeros(int(rows.sum()), dtype=np.int64)
+    size = 1
+    for name in columns:
+        codes, distinct = pd.factorize(frame[name], use_na_sentinel=False)
+        width = len(distinct) + 1
+        if size * width >= 2**62:  # renumber the combined key before it could overflow
+            key, uniques = pd.factorize(key)
+            size = len(uniques)
+        key = key * width + codes[rows]
+        size *= width
+    return pd.Series(key).duplicated().to_numpy()
+
+
+def _keep_rows(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """The rows of ``mask``, column by column; pyarrow-backed strings go through pyarrow's filter,
+    which copies them many times faster than pandas' row take."""
+    if mask.all():
+        return frame
+    arrow_mask = pa.array(mask)
+    out = {}
+    for name in frame.columns:
+        values = frame[name].array
+        if isinstance(values, pd.arrays.ArrowStringArray):
+            out[name] = pd.array(pa.array(values).filter(arrow_mask), dtype=values.dtype)
+        elif isinstance(values, pd.arrays.NumpyExtensionArray):
+            out[name] = values.to_numpy()[mask]
+        else:
+            out[name] = values[mask]
+    return pd.DataFrame(out, index=frame.index[mask])
 
 
 def _hash_id(org: str, name: str, year: float) -> str:
@@ -244,12 +292,18 @@ def clean_registers(
         raw_parts.append(raw)
     if not parts:
         empty = pd.DataFrame({c: pd.Series(dtype="object") for c in _CANONICAL})
-        report = _report(0, empty, pd.DataFrame(columns=["reason", "source_file"]), [], raws)
+        report = _report(0, empty, pd.DataFrame(columns=["reason", "source_file"]), [], raws, {})
         return CleanResult(
             _finalize(empty), pd.DataFrame(columns=["source_file", "source_row", "reason"]), report
         )
-    frame = pd.concat(parts, ignore_index=True)
-    raw_all = pd.concat(raw_parts, ignore_index=True)
+    frame = (
+        parts[0].reset_index(drop=True) if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    )
+    raw_all = (
+        raw_parts[0].reset_index(drop=True)
+        if len(raw_parts) == 1
+        else pd.concat(raw_parts, ignore_index=True)
+    )
 
     # Stable ids: from the register, else a hash of organization, name and year.
     no_id = ~frame["_pid_given"]
@@ -263,50 +317,50 @@ def clean_registers(
         )
     ]
 
-    reason = pd.Series("", index=frame.index, dtype=object)
-    column = pd.Series("", index=frame.index, dtype=object)
+    # The first reason that applies, as an index into REJECT_REASONS (0 = kept) per row.
+    codes = list(REJECT_REASONS)
+    reason_code = np.zeros(len(frame), dtype=np.int8)
+    reason_column = {}
 
     def reject(mask, code, canon):
-        nonlocal reason, column
-        hit = mask & reason.eq("")
-        reason[hit] = code
-        column[hit] = canon
+        hit = np.asarray(mask, dtype=bool) & (reason_code == 0)
+        reason_code[hit] = codes.index(code) + 1
+        reason_column[code] = canon
+
+    def problem(name, value):
+        return frame[name].to_numpy(dtype=object) == value
 
     reject(frame["_malformed"], "malformed_row", "")
     reject(frame["_empty"], "empty_row", "")
-    reject(frame["_exp_problem"].eq("missing"), "expenditure_missing", "expenditure")
-    reject(frame["_exp_problem"].eq("unparseable"), "expenditure_unparseable", "expenditure")
-    reject(frame["expenditure_yuan"] < 0, "expenditure_negative", "expenditure")
+    reject(problem("_exp_problem", "missing"), "expenditure_missing", "expenditure")
+    reject(problem("_exp_problem", "unparseable"), "expenditure_unparseable", "expenditure")
+    reject(frame["expenditure_yuan"].to_numpy() < 0, "expenditure_negative", "expenditure")
     reject(frame["year"].isna(), "year_missing", "year")
     reject(frame["_year_out"], "year_out_of_range", "year")
-    reject(frame["place_problem"].eq("missing"), "province_missing", "province")
-    reject(frame["place_problem"].eq("unresolved"), "province_unresolved", "province")
-    ok = reason.eq("")
-    key_id = frame["project_id"].astype(str) + "|" + frame["year"].astype(str)
-    key_content = (
-        frame["org_name"].astype(str)
-        + "|"
-        + frame["project_name"].astype(str)
-        + "|"
-        + frame["year"].astype(str)
-        + "|"
-        + frame["expenditure_yuan"].round(2).astype(str)
+    reject(problem("place_problem", "missing"), "province_missing", "province")
+    reject(problem("place_problem", "unresolved"), "province_unresolved", "province")
+    ok = reason_code == 0
+    dup = np.zeros(len(frame), dtype=bool)
+    amount = frame["expenditure_yuan"].round(2)
+    dup[ok] = _duplicated(frame, ["project_id", "year"], ok) | _duplicated(
+        frame.assign(_amount=amount), ["org_name", "project_name", "year", "_amount"], ok
     )
-    dup = pd.Series(False, index=frame.index)
-    dup[ok] = key_id[ok].duplicated() | key_content[ok].duplicated()
     reject(dup, "duplicate", "project_id")
 
     # Rejected rows: reason, the raw header and value behind it, and every raw value.
-    rej_idx = reason.ne("")
+    rej_idx = reason_code > 0
+    reason = np.array(["", *codes], dtype=object)[reason_code[rej_idx]]
     raw_of_by_file = {info["file"]: info["raw_of"] for info in infos}
     rejected = pd.DataFrame(
         {
-            "source_file": frame.loc[rej_idx, "source_file"],
+            "source_file": frame.loc[rej_idx, "source_file"].astype(object),
             "source_row": frame.loc[rej_idx, "source_row"],
-            "reason": reason[rej_idx],
+            "reason": reason,
             "column": [
-                raw_of_by_file.get(f, {}).get(c, c) if c else ""
-                for f, c in zip(frame.loc[rej_idx, "source_file"], column[rej_idx], strict=True)
+                raw_of_by_file.get(f, {}).get(reason_column[r], reason_column[r])
+                if reason_column[r]
+                else ""
+                for f, r in zip(frame.loc[rej_idx, "source_file"], reason, strict=True)
             ],
         }
     )
@@ -318,80 +372,96 @@ def clean_registers(
     raw_values = raw_all.loc[rej_idx].drop(columns=[c for c in RAW_META if c in raw_all])
     rejected = pd.concat([rejected, raw_values.add_prefix("raw:")], axis=1).reset_index(drop=True)
 
-    kept = frame.loc[~rej_idx].copy()
-    cpb = kept["expenditure_yuan"] / kept["beneficiaries"].where(kept["beneficiaries"] > 0)
+    keep = ~rej_idx
+    exp_yuan = frame["expenditure_yuan"].to_numpy()
+    ben = frame["beneficiaries"].to_numpy()
+    hh = frame["poor_households"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cpb = np.where(ben > 0, exp_yuan / ben, np.nan)
     flag_masks = {
-        "beneficiaries_missing": kept["_ben_problem"].ne(""),
-        "households_missing": kept["_hh_problem"].ne(""),
-        "person_times": kept["_person_times"],
-        "amount_approximate": kept["_exp_approx"] | kept["_ben_approx"],
+        "beneficiaries_missing": ~problem("_ben_problem", ""),
+        "households_missing": ~problem("_hh_problem", ""),
+        "person_times": frame["_person_times"].to_numpy(dtype=bool),
+        "amount_approximate": frame["_exp_approx"].to_numpy(dtype=bool)
+        | frame["_ben_approx"].to_numpy(dtype=bool),
         "cpb_high": cpb > cpb_high,
         "cpb_low": cpb < cpb_low,
-        "beneficiaries_lt_households": kept["beneficiaries"] < kept["poor_households"],
-        "sector_unknown": kept["_sector_problem"].eq("unknown"),
-        "org_type_unknown": kept["_org_type_problem"].eq("unknown"),
-        "joint_funded_unreadable": kept["_jf_unreadable"],
+        "beneficiaries_lt_households": ben < hh,
+        "sector_unknown": (frame["_sector_problem"] == "unknown").to_numpy(dtype=bool),
+        "org_type_unknown": (frame["_org_type_problem"] == "unknown").to_numpy(dtype=bool),
+        "joint_funded_unreadable": frame["_jf_unreadable"].to_numpy(dtype=bool),
     }
-    flags = pd.Series("", index=kept.index, dtype=object)
-    for name, mask in flag_masks.items():
-        mask = mask.fillna(False).astype(bool)
-        flags[mask] = flags[mask].map(lambda s, n=name: f"{s};{n}" if s else n)
-    kept["flags"] = flags
+    # Each kept row's set of flags as bits; the text is made once per distinct combination.
+    bits = np.zeros(int(keep.sum()), dtype=np.int64)
+    flag_counts = {}
+    for i, (name, mask) in enumerate(flag_masks.items()):
+        mask = np.asarray(mask, dtype=bool)[keep]
+        bits |= mask.astype(np.int64) << i
+        if mask.any():
+            flag_counts[name] = int(mask.sum())
+    codes, combos = pd.factorize(bits)
+    names = list(flag_masks)
+    texts = [";".join(n for i, n in enumerate(names) if combo >> i & 1) for combo in combos]
+    kept = _keep_rows(frame[[c for c in _CANONICAL if c in frame.columns]], keep)
+    kept["flags"] = _strings(texts, codes)
     data = _finalize(kept)
-    report = _report(len(frame), data, rejected, infos, raws)
+    report = _report(len(frame), data, rejected, infos, raws, flag_counts)
     if report["rows_in"] != report["rows_clean"] + report["rows_rejected"]:
         raise AssertionError("row accounting broken: rows_in != rows_clean + rows_rejected")
     return CleanResult(data, rejected, report)
 
 
+_STRING_COLUMNS = (
+    "project_id",
+    "project_name",
+    "org_name",
+    "province",
+    "province_code",
+    "prefecture",
+    "county",
+    "source_file",
+    "flags",
+    "province_list",
+)
+
+
 def _finalize(kept: pd.DataFrame) -> pd.DataFrame:
-    data = pd.DataFrame(index=kept.index)
+    """The canonical columns in their order and dtypes (docs/data.md, analysis.schema)."""
+    columns = {}
     for c in _CANONICAL:
-        data[c] = kept[c] if c in kept.columns else pd.Series(dtype="object")
-    data["year"] = data["year"].astype("int64")
-    for c in (
-        "project_id",
-        "project_name",
-        "org_name",
-        "province",
-        "province_code",
-        "prefecture",
-        "county",
-        "source_file",
-        "flags",
-        "province_list",
-    ):
-        data[c] = data[c].astype("string")
-    data["org_type"] = pd.Categorical(
-        data["org_type"],
-        categories=["foundation", "social_group", "social_service_agency", "unknown"],
-    )
-    data["sector"] = pd.Categorical(
-        data["sector"],
-        categories=["industry", "education", "health", "relocation", "volunteer", "other"],
-    )
-    data["expenditure_yuan"] = data["expenditure_yuan"].astype("float64")
-    data["beneficiaries"] = data["beneficiaries"].astype("Int64")
-    data["poor_households"] = data["poor_households"].astype("Int64")
-    for c in ("deep_poverty_area", "joint_funded", "simulated"):
-        data[c] = data[c].astype(bool)
-    data["source_row"] = data["source_row"].astype("int64")
-    return data.reset_index(drop=True)
+        values = kept[c] if c in kept.columns else pd.Series(index=kept.index, dtype="object")
+        if c in _STRING_COLUMNS:
+            values = values.astype("string")
+        elif c in ("year", "source_row"):
+            values = values.astype("int64")
+        elif c in ("beneficiaries", "poor_households"):
+            values = values.astype("Int64")
+        elif c == "expenditure_yuan":
+            values = values.astype("float64")
+        elif c in ("deep_poverty_area", "joint_funded", "simulated"):
+            values = values.astype(bool)
+        elif c == "org_type":
+            values = pd.Categorical(values, categories=ORG_TYPES)
+        elif c == "sector":
+            values = pd.Categorical(values, categories=SECTORS)
+        columns[c] = values.array if isinstance(values, pd.Series) else values
+    return pd.DataFrame(columns)
 
 
-def _report(rows_in, data, rejected, infos, raws) -> dict:
+def _report(rows_in, data, rejected, infos, raws, flag_counts) -> dict:
     by_file = {}
+    clean_counts = data["source_file"].value_counts() if len(data) else pd.Series(dtype=int)
+    rejected_counts = rejected["source_file"].value_counts()
     for raw in raws:
         if len(raw) == 0:
             continue
         f = str(raw["source_file"].iloc[0])
-        n_clean = int((data["source_file"] == f).sum())
-        n_rej = int((rejected["source_file"] == f).sum())
-        by_file[f] = {"rows_in": int(len(raw)), "rows_clean": n_clean, "rows_rejected": n_rej}
-    flags = {}
-    if len(data):
-        exploded = data["flags"].fillna("").str.split(";").explode()
-        flags = {k: int(v) for k, v in exploded[exploded != ""].value_counts().sort_index().items()}
+        by_file[f] = {
+            "rows_in": int(len(raw)),
+            "rows_clean": int(clean_counts.get(f, 0)),
+            "rows_rejected": int(rejected_counts.get(f, 0)),
+        }
+    flags = dict(sorted(flag_counts.items()))
     return {
         "rows_in": int(rows_in),
         "rows_clean": int(len(data)),

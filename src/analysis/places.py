@@ -10,9 +10,11 @@ from __future__ import annotations
 import functools
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from analysis.parsing import BLANK_TOKENS, normalize_text
+from analysis.parsing import BLANK_TOKENS, _encode, _strings, _text_array, normalize_text
 from analysis.reference import load_reference
 
 __all__ = ["MULTIPLE", "resolve_places"]
@@ -232,6 +234,62 @@ def _strip_area(text: str, names: tuple[str, ...]) -> str:
     return key
 
 
+def _resolve_one(p_text: str, f_text: str, c_text: str) -> tuple:
+    """One distinct (province, prefecture, county) triple -> the output columns of resolve_places."""
+    _, prov_table = _province_lookup()
+    pref_lookup, cty_lookup = _area_lookup()
+    deep_prov, deep_pref, deep_cty = _deep_codes()
+    code, rest, problem = _resolve_province_text(p_text)
+    pref_name = county_name = listed = None
+    deep = False
+    if code is not None and code != MULTIPLE:
+        pref_hit = _match_area(code, f_text, pref_lookup) or (
+            _match_area(code, rest, pref_lookup) if rest else None
+        )
+        c_source = c_text if normalize_text(c_text) not in BLANK_TOKENS else ""
+        if not c_source and rest:
+            names = tuple(a for a, _v in _by_province(0).get(code, []))
+            c_source = _strip_area(rest, names)
+        cty_hit = _match_area(code, c_source, cty_lookup)
+        if cty_hit is not None and pref_hit is None:
+            pref_hit = next(
+                (v for (pc, _a), v in pref_lookup.items() if pc == code and v[0] == cty_hit[2]),
+                None,
+            )
+        f_norm = normalize_text(f_text)
+        c_norm = normalize_text(c_text)
+        pref_name = (
+            pref_hit[1] if pref_hit else (f_text.strip() if f_norm not in BLANK_TOKENS else None)
+        )
+        county_name = (
+            cty_hit[1] if cty_hit else (c_text.strip() if c_norm not in BLANK_TOKENS else None)
+        )
+        deep = (
+            code in deep_prov
+            or (pref_hit is not None and pref_hit[0] in deep_pref)
+            or (cty_hit is not None and cty_hit[0] in deep_cty)
+        )
+    if code is None:
+        province_name, province_code = None, None
+    elif code == MULTIPLE:
+        province_name, province_code = MULTIPLE, None
+        listed = "|".join(prov_table.loc[c, "name_en"] for c in rest.split("|"))
+    else:
+        province_name, province_code = prov_table.loc[code, "name_en"], code
+    return province_name, province_code, pref_name, county_name, deep, problem, listed
+
+
+_OUTPUT = (
+    "province",
+    "province_code",
+    "prefecture",
+    "county",
+    "deep_poverty_area",
+    "place_problem",
+    "province_list",
+)
+
+
 def resolve_places(
     province: pd.Series,
     prefecture: pd.Series | None = None,
@@ -245,90 +303,30 @@ def resolve_places(
     ``deep_poverty_area`` (bool), ``place_problem`` ('' when resolved, 'missing' or 'unresolved') and
     ``province_list`` (the provinces of a "multiple" row, English names joined by "|").
     A prefecture or county found inside the province text ("云南省怒江州泸水市") is used when the
-    prefecture and county columns are blank.
+    prefecture and county columns are blank. Each distinct triple of texts is resolved once.
     """
-    _, prov_table = _province_lookup()
-    pref_lookup, cty_lookup = _area_lookup()
-    deep_prov, deep_pref, deep_cty = _deep_codes()
     n = len(province)
-    pref_in = prefecture if prefecture is not None else pd.Series([""] * n, index=province.index)
-    cty_in = county if county is not None else pd.Series([""] * n, index=province.index)
-    frame = pd.DataFrame(
-        {
-            "p": province.astype("object").fillna(""),
-            "f": pref_in.astype("object").fillna(""),
-            "c": cty_in.astype("object").fillna(""),
-        },
-        index=province.index,
-    )
-    results = {}
-    for key in frame.drop_duplicates().itertuples(index=False, name=None):
-        p_text, f_text, c_text = key
-        code, rest, problem = _resolve_province_text(p_text)
-        pref_name = county_name = None
-        deep = False
-        if code is not None and code != MULTIPLE:
-            pref_hit = _match_area(code, f_text, pref_lookup) or (
-                _match_area(code, rest, pref_lookup) if rest else None
-            )
-            c_source = c_text if normalize_text(c_text) not in BLANK_TOKENS else ""
-            if not c_source and rest:
-                names = tuple(a for a, _v in _by_province(0).get(code, []))
-                c_source = _strip_area(rest, names)
-            cty_hit = _match_area(code, c_source, cty_lookup)
-            if cty_hit is not None and pref_hit is None:
-                pref_hit = next(
-                    (v for (pc, _a), v in pref_lookup.items() if pc == code and v[0] == cty_hit[2]),
-                    None,
-                )
-            f_norm = normalize_text(f_text)
-            c_norm = normalize_text(c_text)
-            pref_name = (
-                pref_hit[1]
-                if pref_hit
-                else (f_text.strip() if f_norm not in BLANK_TOKENS else None)
-            )
-            county_name = (
-                cty_hit[1] if cty_hit else (c_text.strip() if c_norm not in BLANK_TOKENS else None)
-            )
-            deep = (
-                code in deep_prov
-                or (pref_hit is not None and pref_hit[0] in deep_pref)
-                or (cty_hit is not None and cty_hit[0] in deep_cty)
-            )
-        if code is None:
-            province_name, province_code = None, None
-        elif code == MULTIPLE:
-            province_name, province_code = MULTIPLE, None
-            listed = "|".join(prov_table.loc[c, "name_en"] for c in rest.split("|"))
+    columns = [
+        c if c is not None else pd.Series([""] * n, dtype="string")
+        for c in (province, prefecture, county)
+    ]
+    # A code per row for its (province, prefecture, county) triple, combined column by column.
+    encoded = [_encode(_text_array(c)) for c in columns]
+    triple = np.zeros(n, dtype=np.int64)
+    for code, distinct in encoded:
+        triple, _ = pd.factorize(triple * max(len(distinct), 1) + code)
+    k = int(triple.max()) + 1 if n else 0
+    first = np.zeros(k, dtype=np.int64)
+    first[triple[::-1]] = np.arange(n - 1, -1, -1)  # the first row of each triple
+    texts = [distinct.take(pa.array(code[first])).to_pylist() for code, distinct in encoded]
+    results = [_resolve_one(p, f, c) for p, f, c in zip(*texts, strict=True)]
+    out = pd.DataFrame(index=province.index)
+    for i, name in enumerate(_OUTPUT):
+        values = [r[i] for r in results]
+        if name == "deep_poverty_area":
+            out[name] = np.array(values, dtype=bool)[triple]
+        elif name == "place_problem":
+            out[name] = np.array(values, dtype=object)[triple]
         else:
-            province_name, province_code = prov_table.loc[code, "name_en"], code
-        results[key] = (
-            province_name,
-            province_code,
-            pref_name,
-            county_name,
-            deep,
-            problem,
-            listed if code == MULTIPLE else None,
-        )
-    keys = list(frame.itertuples(index=False, name=None))
-    values = [results[k] for k in keys]
-    out = pd.DataFrame(
-        values,
-        columns=[
-            "province",
-            "province_code",
-            "prefecture",
-            "county",
-            "deep_poverty_area",
-            "place_problem",
-            "province_list",
-        ],
-        index=province.index,
-    )
-    for col in ("province", "province_code", "prefecture", "county", "province_list"):
-        out[col] = out[col].astype("string")
-    out["deep_poverty_area"] = out["deep_poverty_area"].astype(bool)
-    out["place_problem"] = out["place_problem"].astype(str)
+            out[name] = _strings(values, triple)
     return out

@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.parsing import BLANK_TOKENS, by_unique, normalize_text, unit_from_header
+from analysis.parsing import (
+    BLANK_TOKENS,
+    by_unique,
+    normalize_text,
+    unit_from_header,
+)
 from analysis.reference import load_reference
 
 __all__ = [
@@ -104,12 +109,16 @@ def map_headers(headers, *, extra_aliases: pd.DataFrame | None = None) -> Header
     return result
 
 
+_PROBLEMS = ["", "missing", "unknown"]
+
+
 def _vocab_mapper(table: str, key_col: str, default: str):
     vocab = load_reference(table)
     lookup = {}
     for row in vocab.itertuples(index=False):
         for name in [getattr(row, key_col), row.label_zh, row.label_en, *row.aliases.split("|")]:
             lookup[normalize_text(name)] = getattr(row, key_col)
+    categories = list(dict.fromkeys([*vocab[key_col], default]))
 
     def mapper(values: pd.Series) -> pd.DataFrame:
         def one(raw):
@@ -123,11 +132,15 @@ def _vocab_mapper(table: str, key_col: str, default: str):
             return (lookup[max(hits, key=len)], "") if hits else (default, "unknown")
 
         codes, results = by_unique(values, one)
-        mapped = np.array([r[0] for r in results], dtype=object)[codes] if len(codes) else []
-        problem = np.array([r[1] for r in results], dtype=object)[codes] if len(codes) else []
+        value_codes = np.array([categories.index(r[0]) for r in results], dtype=np.int8)
+        problem_codes = np.array([_PROBLEMS.index(r[1]) for r in results], dtype=np.int8)
         return pd.DataFrame(
-            {"value": pd.Series(mapped, dtype=str), "problem": pd.Series(problem, dtype=str)}
-        ).set_axis(values.index)
+            {
+                "value": pd.Categorical.from_codes(value_codes[codes], categories),
+                "problem": pd.Categorical.from_codes(problem_codes[codes], _PROBLEMS),
+            },
+            index=values.index,
+        )
 
     return mapper
 
@@ -135,7 +148,8 @@ def _vocab_mapper(table: str, key_col: str, default: str):
 def map_sector(values: pd.Series) -> pd.DataFrame:
     """Map sector wording (产业扶贫, 教育, health, …) to industry/education/health/relocation/volunteer/other.
 
-    Returns ``value`` and ``problem`` ('' when recognised, 'missing' or 'unknown'; both map to 'other').
+    Returns ``value`` and ``problem`` ('' when recognised, 'missing' or 'unknown'; both map to 'other'),
+    both categorical.
     """
     return _vocab_mapper("sectors", "sector", "other")(values)
 
@@ -143,6 +157,7 @@ def map_sector(values: pd.Series) -> pd.DataFrame:
 def map_org_type(values: pd.Series) -> pd.DataFrame:
     """Map organization-type wording (基金会, 社会团体, 民办非企业单位, …) to the canonical types.
 
-    Returns ``value`` (foundation, social_group, social_service_agency or unknown) and ``problem``.
+    Returns ``value`` (foundation, social_group, social_service_agency or unknown) and ``problem``,
+    both categorical.
     """
     return _vocab_mapper("org_types", "org_type", "unknown")(values)
