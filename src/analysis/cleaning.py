@@ -219,7 +219,8 @@ _SIMULATED = re.compile("模拟|simulated")
 
 def _duplicated(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> np.ndarray:
     """Among ``rows`` (a mask), which repeat an earlier row's values in ``columns``. Each column is
-    factorized whole and the codes combined, so no strings are copied."""
+    factorized whole and the codes combined, so no strings are copied. Missing values (None, NaN,
+    NA) are one value, as in a groupby with dropna=False."""
     key = np.zeros(int(rows.sum()), dtype=np.int64)
     size = 1
     for name in columns:
@@ -244,11 +245,12 @@ def _keep_rows(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
         values = frame[name].array
         if isinstance(values, pd.arrays.ArrowStringArray):
             out[name] = pd.array(pa.array(values).filter(arrow_mask), dtype=values.dtype)
-        elif isinstance(values, pd.arrays.NumpyExtensionArray):
+        elif isinstance(values, pd.arrays.NumpyExtensionArray) and values.dtype != object:
             out[name] = values.to_numpy()[mask]
         else:
             out[name] = values[mask]
-    return pd.DataFrame(out, index=frame.index[mask])
+    kept = pd.DataFrame(out, index=frame.index[mask])
+    return kept.astype(frame.dtypes.to_dict())
 
 
 def _hash_id(org: str, name: str, year: float) -> str:

@@ -15,6 +15,7 @@ import io as _io
 import itertools
 import json
 import os
+import re
 import tempfile
 import warnings
 import zipfile
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import RegisterError
+from analysis.parsing import _WHITESPACE_CHARS
 from analysis.vocabulary import map_headers
 
 __all__ = [
@@ -77,6 +79,9 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+_NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+
+
 def detect_encoding(data: bytes, *, name: str = "<bytes>") -> str:
     """The text encoding of a CSV: BOM, then strict UTF-8, then charset-normalizer's best guess.
 
@@ -93,7 +98,14 @@ def detect_encoding(data: bytes, *, name: str = "<bytes>") -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[: 1 << 20]).best()
+    # The lines with non-ASCII bytes carry the evidence; a long ASCII start would hide it.
+    lines, size = [], 0
+    for m in _NON_ASCII_LINE.finditer(data):
+        lines.append(m.group())
+        size += len(m.group())
+        if size > 1 << 20:
+            break
+    best = from_bytes(b"\n".join(lines) or data[: 1 << 20]).best()
     if best is None:
         raise RegisterError("cannot detect the text encoding; pass encoding=", file=name)
     enc = best.encoding.lower().replace("_", "")
@@ -138,6 +150,11 @@ def _header_names(row: list) -> list[str]:
     return header
 
 
+def _malformed(filled: int, width: int) -> str:
+    """The problem text of a row with values beyond the header's last column."""
+    return f"malformed_row: values in {filled} fields, header has {width}"
+
+
 def _frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd.DataFrame:
     h = _find_header(rows, name, extra_aliases)
     header = _header_names(rows[h])
@@ -148,7 +165,8 @@ def _frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd
         row = [("" if c is None else str(c)) for c in row]
         extra = row[width:]
         if any(x.strip() for x in extra):
-            problems.append(f"malformed_row: {len(row)} fields, header has {width}")
+            filled = max(i for i, x in enumerate(row) if x.strip()) + 1
+            problems.append(_malformed(filled, width))
         else:
             problems.append("")
         fixed.append((row + [""] * width)[:width])
@@ -221,29 +239,37 @@ def _read_csv_fast(
         return None
     header = _header_names(head[h])
     width = len(header)
-    problem = None
+    # The C parser takes extra fields in the FIRST data row as index columns (shifting every cell),
+    # so a file whose first row is too long is read with slack columns from the start.
+    first = len(head[h + 1]) if len(head) > h + 1 else 0
+    fields = width if first <= width else max(width + _SLACK_FIELDS, first)
     try:
-        frame = _c_parse(body, delimiter, h + 1, width)
+        frame = _c_parse(body, delimiter, h + 1, fields)
     except UnicodeDecodeError:
         raise
     except (pd.errors.ParserError, ValueError, csv.Error):
-        try:  # a row with extra fields: read again with slack columns to keep and flag it
+        if fields > width:
+            return None
+        try:  # a later row with extra fields: read again with slack columns to keep and flag it
             frame = _c_parse(body, delimiter, h + 1, width + _SLACK_FIELDS)
         except UnicodeDecodeError:
             raise
         except (pd.errors.ParserError, ValueError, csv.Error):
             return None
+    if not isinstance(frame.index, pd.RangeIndex):  # columns taken as an index: not read right
+        return None
+    problem = None
+    if frame.shape[1] > width:
         extra = frame.iloc[:, width:]
-        filled = np.zeros(len(frame), dtype=bool)
-        fields = np.full(len(frame), width)
+        filled = np.zeros(len(frame), dtype=np.int64)
         for i in range(extra.shape[1]):
-            cells = extra.iloc[:, i].fillna("")
-            filled |= cells.str.strip().ne("").to_numpy()
-            fields[cells.ne("").to_numpy()] = width + i + 1
+            has_value = extra.iloc[:, i].fillna("").str.strip(_WHITESPACE_CHARS).ne("").to_numpy()
+            filled[has_value] = width + i + 1
         frame = frame.iloc[:, :width]
-        problem = np.where(
-            filled, [f"malformed_row: {n} fields, header has {width}" for n in fields], ""
-        )
+        bad = filled > 0
+        if bad.any():
+            problem = np.full(len(frame), "", dtype=object)
+            problem[bad] = [_malformed(n, width) for n in filled[bad]]
     frame.columns = header
     for c in header:
         if frame[c].hasnans:

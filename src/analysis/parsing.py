@@ -133,6 +133,10 @@ def normalize_text(value: object) -> str:
 # Python functions above stay the reference that tests compare them with.
 # Exactly the characters Python's str.split() splits on (tests check the class against str.isspace).
 _WHITESPACE_RUN = r"[\t-\r\x1c-\x1f\x{85}\pZ]+"
+_WHITESPACE_CHARS = (  # the same characters, listed (for pyarrow's trim)
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 # Text that NFKC and whitespace collapsing leave as it is: printable ASCII and CJK unified ideographs,
 # single spaces between words. Only the other values go through the (slower) normalization.
 _SETTLED = "[\\x21-\\x7e\\x{3400}-\\x{4dbf}\\x{4e00}-\\x{9fff}]+"
@@ -181,8 +185,11 @@ def _blank_array(arr: pa.Array) -> np.ndarray:
     arr = _text_array(arr)
     if len(arr) == 0:
         return np.zeros(0, dtype=bool)
-    longest = 4 * max(len(t) for t in BLANK_TOKENS) + 8  # bytes: long text is never blank
-    short = pc.less_equal(pc.binary_length(arr), longest).to_numpy(zero_copy_only=False)
+    # A blank token has no inner space and NFKC never shortens text into one, so only values with
+    # at most as many characters as the longest token once outer whitespace is trimmed can be blank.
+    trimmed = pc.utf8_trim(arr, characters=_WHITESPACE_CHARS)
+    longest = max(len(t) for t in BLANK_TOKENS)
+    short = pc.less_equal(pc.utf8_length(trimmed), longest).to_numpy(zero_copy_only=False)
     out = np.zeros(len(arr), dtype=bool)
     if short.any():
         part = pc.filter(arr, pa.array(short))
