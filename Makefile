@@ -24,10 +24,10 @@ report: $(STAMP)  ## run the whole pipeline on the shipped (simulated) demo regi
 test: $(STAMP)  ## run the tests (unit tests and the papermill chain)
 	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q
 
-bench: $(STAMP)  ## time bootstrap, cleaning (10k, 100k rows) and a whole run -> reports/bench.md
+bench: $(STAMP)  ## time cleaning, cost and baseline at 10k/100k/1M rows, the bootstrap and a whole run -> reports/bench.md
 	mkdir -p reports
-	{ $(PY) benchmarks/bench_bootstrap.py; echo; $(PY) benchmarks/bench_clean.py 10000 100000; \
-	  echo; $(PY) benchmarks/bench_run.py; } | tee reports/bench.md
+	{ $(PY) benchmarks/bench_clean.py; echo; $(PY) benchmarks/bench_models.py; echo; \
+	  $(PY) benchmarks/bench_bootstrap.py; echo; $(PY) benchmarks/bench_run.py; } | tee reports/bench.md
 
 lint: $(STAMP)  ## ruff check and format check, notebooks without outputs
 	$(VENV)/bin/ruff check src tests scripts
