@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from analysis.cleaning import _duplicated, _keep_rows
-from analysis.io import _frame_from_rows, _read_csv_fast, read_register
+from analysis.io import _arrow_parse, _frame_from_rows, _read_csv_fast, read_register
 from analysis.parsing import (
     _PLAIN_NUMBER,
     _WHITESPACE_RUN,
@@ -736,3 +736,34 @@ def test_keep_rows_keeps_numpy_backed_dtypes(column):
     frame = pd.DataFrame({"c": column})
     mask = np.array([True, False, True])
     pd.testing.assert_frame_equal(_keep_rows(frame, mask), frame.loc[mask])
+
+
+# --- 8. Which reader: pyarrow for well-formed files, the C parser for the rest ---------------------
+
+
+def test_arrow_reader_reads_well_formed_files_like_the_csv_module():
+    text = _csv([_row(1), _row(2), ["P3", '"a, quoted\nname"', "机构", "2019", "云南", "1", "2"]])
+    frame = _arrow_parse(text.encode("utf-8"), ",", 1, WIDTH)
+    assert frame is not None  # the fast route is really taken for such a file
+    careful = _careful(text, ",")
+    for i, name in enumerate(HEADER):
+        assert frame[i].tolist() == careful[name].tolist(), name
+    assert frame[0].dtype == pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [_row(1), _row(2, ["x"])],  # a long row
+        [_row(1), _row(2, fields=3)],  # a short row
+    ],
+)
+def test_arrow_reader_leaves_rows_of_another_width_to_the_c_parser(rows):
+    text = _csv(rows)
+    assert _arrow_parse(text.encode("utf-8"), ",", 1, WIDTH) is None
+    _assert_same_frame(_read_csv_fast(text.encode("utf-8"), ",", LABEL), _careful(text, ","))
+
+
+def test_arrow_reader_refuses_text_that_is_not_utf8():
+    text = _csv([_row(1), _row(2)])
+    assert _arrow_parse(text.encode("gb18030"), ",", 1, WIDTH) is None

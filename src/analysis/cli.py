@@ -132,23 +132,25 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser(
         "clean", help="clean registers into projects.parquet, rejected.csv, cleaning_report.json"
     )
-    c.add_argument("inputs", nargs="+")
-    c.add_argument("--out", required=True)
-    c.add_argument("--encoding", default=None)
-    c.add_argument("--sheet", default=None)
+    c.add_argument("inputs", nargs="+", help="register files (.csv, .tsv, .txt, .xlsx, .xls)")
+    c.add_argument("--out", required=True, help="folder for the three outputs (created)")
+    c.add_argument(
+        "--encoding", default=None, help="text encoding of CSV inputs (default: detected)"
+    )
+    c.add_argument("--sheet", default=None, help="workbook sheet (default: every sheet)")
     c.add_argument("--aliases", default=None, help="CSV of extra header aliases (canonical,alias)")
     c.set_defaults(func=_cmd_clean)
     i = sub.add_parser("inspect", help="show how a register would be read; writes nothing")
-    i.add_argument("input")
-    i.add_argument("--encoding", default=None)
-    i.add_argument("--sheet", default=None)
+    i.add_argument("input", help="one register file")
+    i.add_argument("--encoding", default=None, help="text encoding of a CSV (default: detected)")
+    i.add_argument("--sheet", default=None, help="workbook sheet (default: every sheet)")
     i.add_argument("--aliases", default=None, help="CSV of extra header aliases (canonical,alias)")
     i.set_defaults(func=_cmd_inspect)
     d = sub.add_parser(
         "demo-data", help="regenerate the SIMULATED demo register and its truth file"
     )
-    d.add_argument("--out", default="data/raw")
-    d.add_argument("--seed", type=int, default=DEMO_SEED)
+    d.add_argument("--out", default="data/raw", help="folder (default data/raw)")
+    d.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})")
     d.set_defaults(func=_cmd_demo)
     return p
 
