@@ -4,6 +4,7 @@ sheets), the one-line errors for unusable files, and the all-or-nothing write of
 from __future__ import annotations
 
 import random
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from analysis.cleaning import CleanResult
+from analysis.cleaning import CleanResult, clean_registers
 from analysis.errors import RegisterError
 from analysis.io import detect_encoding, read_register, write_clean_outputs
 
@@ -186,6 +187,45 @@ def test_xlsx_with_title_row(tmp_path):
     # The header is on spreadsheet row 2, so the data rows are rows 3 and 4.
     assert list(frame["source_row"]) == [3, 4]
     assert list(frame["source_file"]) == [f"{path}#登记表"] * 2
+
+
+def test_real_xls_file_written_by_an_excel_97_writer(tmp_path):
+    # A binary .xls (BIFF8, as Excel 97-2003 and many government systems still export), written by
+    # xlwt: a title row, Chinese text, numbers stored as doubles, a date cell and a second sheet.
+    import datetime
+
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("登记表")
+    rows = [
+        ["某某基金会2018年度扶贫项目登记表"],
+        ["项目名称", "实施机构", "年度", "省份", "支出金额（万元）", "受益人数", "开始日期"],
+        ["怒江饮水工程", "中国扶贫基金会", 2018, "云南省", 12.5, 300.0],
+        ["凉山助学", "中国扶贫基金会", 2019.0, "四川省", 1200, 45],
+    ]
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            sheet.write(i, j, value)
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    sheet.write(2, 6, datetime.date(2018, 6, 30), date_style)
+    book.add_sheet("说明").write(0, 0, "填表说明")
+    path = tmp_path / "export.xls"
+    book.save(path)
+    assert path.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"  # an OLE2 compound file, not a renamed xlsx
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the notes sheet has no register header
+        frames = read_register(path)
+    assert len(frames) == 1
+    frame = frames[0]
+    assert data_columns(frame).values.tolist() == [
+        ["怒江饮水工程", "中国扶贫基金会", "2018", "云南省", "12.5", "300", "2018-06-30 00:00:00"],
+        ["凉山助学", "中国扶贫基金会", "2019", "四川省", "1200", "45", ""],
+    ]
+    assert list(frame["source_row"]) == [3, 4]
+    result = clean_registers(frames)
+    assert result.data["expenditure_yuan"].tolist() == [125_000.0, 12_000_000.0]
+    assert result.data["year"].tolist() == [2018, 2019]
 
 
 def test_xlsx_header_below_blank_rows(tmp_path):

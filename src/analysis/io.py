@@ -371,21 +371,20 @@ def _parse_utf8(body: bytes, label: str, extra_aliases, path: Path) -> pd.DataFr
 def _read_excel(
     path: Path, sheet: str | int | None, label: str, extra_aliases=None
 ) -> list[pd.DataFrame]:
-    engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
-    try:
+    try:  # calamine (Rust) reads .xls and .xlsx alike; pandas' xlrd engine is deprecated
         sheets = pd.read_excel(
             path,
             sheet_name=sheet if sheet is not None else None,
             header=None,
             dtype=str,
-            engine=engine,
+            engine="calamine",
             keep_default_na=False,
         )
     except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
         raise RegisterError(
             f"cannot read as Excel ({exc.__class__.__name__}: {str(exc)[:80]})", file=str(path)
         ) from None
-    except Exception as exc:  # xlrd/openpyxl raise their own classes for corrupt workbooks
+    except Exception as exc:  # calamine raises its own classes for corrupt workbooks
         raise RegisterError(
             f"cannot read as Excel ({exc.__class__.__name__})", file=str(path)
         ) from None
