@@ -464,3 +464,89 @@ def test_write_clean_outputs_leaves_previous_files_when_a_write_fails(tmp_path):
     with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError)):
         write_clean_outputs(result, out)
     assert snapshot(out) == old
+
+
+# ---------------------------------------------------------------------------------------------------
+# Cases a review of the vectorized reader found
+
+
+def _careful_frame(text: str, delimiter: str = ",") -> pd.DataFrame:
+    import csv
+    import io
+
+    from analysis.io import _frame_from_rows
+
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return _frame_from_rows(rows, "x")
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # a title row and a blank line above the header, a short row (so pandas' C parser reads it)
+        [
+            "2019年度登记表",
+            "",
+            ",".join(HEADER),
+            "学校,中国扶贫基金会,2019,云南省,教育,1,2",
+            "医院,中国扶贫基金会,2019",
+        ],
+        # a trailing delimiter on every row and an empty first cell
+        [
+            ",".join(HEADER) + ",",
+            ",中国扶贫基金会,2019,云南省,教育,1,2,",
+            "医院,中国扶贫基金会,2019,云南省,健康,3,4,",
+        ],
+    ],
+)
+def test_lines_ended_by_a_lone_cr_keep_every_row_in_place(tmp_path, lines):
+    text = "\r".join(lines) + "\r"
+    path = tmp_path / "mac.csv"
+    path.write_bytes(text.encode("utf-8"))
+    frame = read_register(path)[0]
+    expected = _careful_frame(text)
+    assert data_columns(frame).fillna("").values.tolist() == data_columns(expected).values.tolist()
+    assert frame["source_row"].tolist() == expected["source_row"].tolist()
+
+
+def test_semicolon_file_with_a_short_row_is_read_with_semicolons(tmp_path):
+    text = "\n".join(
+        [";".join(HEADER), "学校;中国扶贫基金会;2019;云南省;教育;1;2", "医院;中国扶贫基金会"]
+    )
+    path = tmp_path / "semi.csv"
+    path.write_bytes(text.encode("utf-8"))
+    frame = read_register(path)[0]
+    assert list(frame.columns[: len(HEADER)]) == HEADER
+    assert frame["实施机构"].tolist() == ["中国扶贫基金会", "中国扶贫基金会"]
+
+
+def test_gb18030_register_with_one_chinese_name_among_ascii_rows(tmp_path):
+    header = "project_id,project_name,org_name,year,province,expenditure,beneficiaries"
+    rows = [f"A{i},clinic,Some Foundation,2019,Yunnan,5,10" for i in range(50)]
+    rows.append("B1,clinic,中国扶贫基金会,2019,Yunnan,5,10")
+    path = tmp_path / "gb.csv"
+    path.write_bytes(("\n".join([header, *rows]) + "\n").encode("gb18030"))
+    assert detect_encoding(path.read_bytes()) == "gb18030"
+    assert read_register(path)[0]["org_name"].iloc[-1] == "中国扶贫基金会"
+
+
+def test_too_little_evidence_for_an_encoding_asks_for_one(tmp_path):
+    text = (
+        "project_name,org_name,year,province,expenditure,beneficiaries\ncafé,x,2019,Yunnan,5,10\n"
+    )
+    path = tmp_path / "latin.csv"
+    path.write_bytes(text.encode("cp1252"))
+    with pytest.raises(RegisterError) as info:
+        read_register(path)
+    assert_one_line_naming(info.value, path)
+    assert "pass encoding=" in str(info.value)
+    assert read_register(path, encoding="cp1252")[0]["project_name"].tolist() == ["café"]
+
+
+def test_decode_error_names_the_line_and_byte(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(csv_text(register_rows(3)).encode("utf-8") + b"x,\xff\xfe,2019\n")
+    with pytest.raises(RegisterError) as info:
+        read_register(path, encoding="utf-8")
+    assert_one_line_naming(info.value, path)
+    assert "byte 0xff on line 5" in str(info.value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import unicodedata
 
 import numpy as np
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from analysis.cleaning import _duplicated, _keep_rows
 from analysis.io import _arrow_parse, _frame_from_rows, _read_csv_fast, read_register
 from analysis.parsing import (
+    _NEWER_UNICODE,
     _PLAIN_NUMBER,
     _WHITESPACE_RUN,
     BLANK_TOKENS,
@@ -767,3 +769,31 @@ def test_arrow_reader_leaves_rows_of_another_width_to_the_c_parser(rows):
 def test_arrow_reader_refuses_text_that_is_not_utf8():
     text = _csv([_row(1), _row(2)])
     assert _arrow_parse(text.encode("gb18030"), ",", 1, WIDTH) is None
+
+
+# --- 9. Unicode versions and signed zero ------------------------------------------------------------
+
+
+def test_every_code_point_pyarrow_normalizes_differently_goes_to_python():
+    # pyarrow's NFKC follows a newer Unicode than Python's; every code point where the two differ must
+    # be caught by _NEWER_UNICODE (a pyarrow upgrade that adds new ones fails here).
+    points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    chars = pa.array([chr(c) for c in points], type=pa.large_string())
+    arrow = pc.utf8_normalize(chars, form="NFKC").to_pylist()
+    differ = [
+        chr(c)
+        for c, a in zip(points, arrow, strict=True)
+        if a != unicodedata.normalize("NFKC", chr(c))
+    ]
+    assert differ  # the test looks at real differences
+    caught = pc.match_substring_regex(pa.array(differ, pa.large_string()), _NEWER_UNICODE)
+    assert all(caught.to_pylist())
+    values = ["P" + ch for ch in differ]
+    assert _tidy_array(pa.array(values, pa.large_string())).to_pylist() == [
+        _tidy_text(v) for v in values
+    ]
+
+
+def test_minus_zero_amount_is_zero_yuan():
+    out = parse_amount(pd.Series(["-0", "0", "-0.0万元"]), default_unit_multiplier=1.0)
+    assert [math.copysign(1.0, v) for v in out["value"]] == [1.0, 1.0, 1.0]

@@ -81,13 +81,43 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-_NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def _non_ascii_lines(data: bytes, limit: int = 1 << 20) -> bytes:
+    """The lines that hold non-ASCII bytes (the evidence about an encoding), up to ``limit`` bytes."""
+    lines, size, pos = [], 0, 0
+    while size < limit:
+        m = _NON_ASCII.search(data, pos)
+        if m is None:
+            break
+        start = data.rfind(b"\n", 0, m.start()) + 1
+        end = data.find(b"\n", m.start())
+        end = len(data) if end < 0 else end
+        lines.append(data[start:end])
+        size += end - start
+        pos = end + 1
+    return b"\n".join(lines)
+
+
+def _mostly_chinese(text: str) -> bool:
+    """Most non-ASCII characters are CJK ideographs, CJK punctuation or full-width forms."""
+    wide = [c for c in text[:20_000] if ord(c) > 0x7F]
+    cjk = sum(
+        0x3000 <= ord(c) <= 0x303F or 0x3400 <= ord(c) <= 0x9FFF or 0xFF00 <= ord(c) <= 0xFFEF
+        for c in wide
+    )
+    return bool(wide) and cjk >= 0.9 * len(wide)
 
 
 def detect_encoding(data: bytes, *, name: str = "<bytes>") -> str:
-    """The text encoding of a CSV: BOM, then strict UTF-8, then charset-normalizer's best guess.
+    """The text encoding of a CSV: BOM, then strict UTF-8, then GB18030, then charset-normalizer.
 
-    Chinese guesses (GBK, GB2312, GB18030, HZ) are widened to GB18030, which contains the others.
+    GB18030 (which contains GBK and GB2312) is chosen when the lines with non-ASCII bytes decode
+    strictly as GB18030 into mostly Chinese characters: registers of mainland organizations are
+    written in it, and a guesser given a few Chinese names among many ASCII rows picks wrongly. Big5
+    and other encodings are left to charset-normalizer; with too little evidence for a guess the
+    error asks for ``encoding=``.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
@@ -98,16 +128,22 @@ def detect_encoding(data: bytes, *, name: str = "<bytes>") -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    evidence = _non_ascii_lines(data)
+    try:
+        if _mostly_chinese(evidence.decode("gb18030")):
+            return "gb18030"
+    except UnicodeDecodeError:
+        pass
+    non_ascii = sum(b > 0x7F for b in evidence[:4096])
+    if non_ascii < 32:
+        raise RegisterError(
+            f"cannot tell the text encoding from {non_ascii} non-ASCII bytes; pass encoding= "
+            "(e.g. gb18030, big5, cp1252)",
+            file=name,
+        )
     from charset_normalizer import from_bytes
 
-    # The lines with non-ASCII bytes carry the evidence; a long ASCII start would hide it.
-    lines, size = [], 0
-    for m in _NON_ASCII_LINE.finditer(data):
-        lines.append(m.group())
-        size += len(m.group())
-        if size > 1 << 20:
-            break
-    best = from_bytes(b"\n".join(lines) or data[: 1 << 20]).best()
+    best = from_bytes(evidence).best()
     if best is None:
         raise RegisterError("cannot detect the text encoding; pass encoding=", file=name)
     enc = best.encoding.lower().replace("_", "")
@@ -202,8 +238,14 @@ def _has_stray_quote(body: bytes) -> bool:
 
 
 def _c_parse(body: bytes, delimiter: str, skip: int, fields: int) -> pd.DataFrame:
+    # Lines ended by a lone CR (old Mac exports): the C parser's row skipping goes wrong unless it is
+    # told, so such files name their line end; files mixing CR and LF line ends go to the csv module.
+    lone_cr = body.count(b"\r") - body.count(b"\r\n")
+    if lone_cr and b"\n" in body:
+        raise ValueError("lone CR and LF line ends mixed")
     return pd.read_csv(  # bytes, not a text stream: the C parser reads them ten times faster
         _io.BytesIO(body),
+        lineterminator="\r" if lone_cr else None,
         encoding="utf-8",
         sep=delimiter,
         header=None,
@@ -337,22 +379,51 @@ def _read_csv(path: Path, encoding: str | None, label: str, extra_aliases=None) 
     enc = encoding or detect_encoding(data, name=str(path))
     try:
         text = data.decode(enc)
-    except (UnicodeDecodeError, LookupError) as exc:
+    except LookupError:
+        raise RegisterError(f"unknown text encoding {enc!r}", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
         raise RegisterError(
-            f"cannot decode as {enc} ({exc.__class__.__name__})", file=str(path)
+            f"cannot decode as {enc}: byte 0x{data[exc.start]:02x} on line {line} "
+            "(another encoding? pass encoding=)",
+            file=str(path),
         ) from None
     body = text.removeprefix("\ufeff").encode("utf-8")
     return _parse_utf8(body, label, extra_aliases, path)
 
 
+def _delimiter(sample: str, extra_aliases=None) -> str:
+    """The delimiter under which the header scan recognises the most column names; csv.Sniffer's
+    guess breaks ties (it alone misreads a ';' file with one short row as ',')."""
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters=",\t;").delimiter
+    except csv.Error:
+        sniffed = ","
+    best, best_hits = sniffed, -1
+    for candidate in (sniffed, ",", "\t", ";"):
+        rows = list(
+            itertools.islice(
+                csv.reader(_io.StringIO(sample, newline=""), delimiter=candidate),
+                _HEADER_SCAN_ROWS,
+            )
+        )
+        hits = max(
+            (
+                len(set(map_headers(cells, extra_aliases=extra_aliases).columns.values()))
+                for cells in ([c for c in row if str(c).strip()] for row in rows)
+                if cells
+            ),
+            default=0,
+        )
+        if hits > best_hits:
+            best, best_hits = candidate, hits
+    return best
+
+
 def _parse_utf8(body: bytes, label: str, extra_aliases, path: Path) -> pd.DataFrame:
     """CSV text as UTF-8 bytes -> a raw frame: the C parser when it can, else the csv module."""
     sample = body[: 1 << 16].decode("utf-8", errors="ignore").removeprefix("\ufeff")
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = _delimiter(sample, extra_aliases)
     fast = _read_csv_fast(body, delimiter, label, extra_aliases)
     if fast is not None:
         return fast
