@@ -228,9 +228,13 @@ def test_duplicates_across_files_are_caught():
 
 def test_malformed_rows_from_the_reader_are_rejected():
     raw = raw_frame(ROWS[:2])
-    raw.loc[1, "source_problem"] = "malformed_row: 15 fields, header has 13"
+    raw.loc[1, "source_problem"] = "malformed_row: values in 15 fields, header has 13: x | y"
     res = clean_registers(raw)
     assert res.rejected["reason"].tolist() == ["malformed_row"]
+    # rejected.csv shows the extra fields' text in its value column
+    assert res.rejected["value"].tolist() == [
+        "malformed_row: values in 15 fields, header has 13: x | y"
+    ]
 
 
 def test_thresholds_are_checked():

@@ -495,7 +495,7 @@ def test_read_register_row_with_30_extra_fields(tmp_path):
     assert frame["source_row"].tolist() == [2, 3, 4]
     assert frame["source_problem"].tolist() == [
         "",
-        f"malformed_row: values in {WIDTH + 30} fields, header has {WIDTH}",
+        f"malformed_row: values in {WIDTH + 30} fields, header has {WIDTH}: " + " | ".join(extra),
         "",
     ]
 
@@ -508,7 +508,7 @@ def test_read_register_first_row_with_30_extra_fields(tmp_path):
         list(c) for c in zip(_row(1), _row(2), _row(3), strict=True)
     ]
     assert frame["source_problem"].tolist() == [
-        f"malformed_row: values in {WIDTH + 30} fields, header has {WIDTH}",
+        f"malformed_row: values in {WIDTH + 30} fields, header has {WIDTH}: " + " | ".join(extra),
         "",
         "",
     ]

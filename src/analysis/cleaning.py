@@ -371,6 +371,9 @@ def clean_registers(
         if header and header in raw_all.columns:
             rows = rejected.index[rejected["column"] == header]
             rejected.loc[rows, "value"] = raw_all.loc[rows, header].astype(str).to_numpy()
+    if "source_problem" in raw_all:  # a broken line: the reader's note, with the extra fields' text
+        rows = rejected.index[rejected["reason"] == "malformed_row"]
+        rejected.loc[rows, "value"] = raw_all.loc[rows, "source_problem"].astype(str).to_numpy()
     raw_values = raw_all.loc[rej_idx].drop(columns=[c for c in RAW_META if c in raw_all])
     rejected = pd.concat([rejected, raw_values.add_prefix("raw:")], axis=1).reset_index(drop=True)
 

@@ -188,9 +188,12 @@ def _header_names(row: list) -> list[str]:
     return header
 
 
-def _malformed(filled: int, width: int) -> str:
-    """The problem text of a row with values beyond the header's last column."""
-    return f"malformed_row: values in {filled} fields, header has {width}"
+def _malformed(extra: list[str], width: int) -> str:
+    """The problem text of a row with values beyond the header's last column: how many fields hold
+    values, and the text of the extra ones (up to the last filled), so that nothing is lost."""
+    text = " | ".join(extra)
+    text = text if len(text) <= 300 else text[:299] + "…"
+    return f"malformed_row: values in {width + len(extra)} fields, header has {width}: {text}"
 
 
 def _frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd.DataFrame:
@@ -204,7 +207,7 @@ def _frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd
         extra = row[width:]
         if any(x.strip() for x in extra):
             filled = max(i for i, x in enumerate(row) if x.strip()) + 1
-            problems.append(_malformed(filled, width))
+            problems.append(_malformed(row[width:filled], width))
         else:
             problems.append("")
         fixed.append((row + [""] * width)[:width])
@@ -338,10 +341,13 @@ def _read_csv_fast(
             has_value = extra.iloc[:, i].fillna("").str.strip(_WHITESPACE_CHARS).ne("").to_numpy()
             filled[has_value] = width + i + 1
         frame = frame.iloc[:, :width]
-        bad = filled > 0
-        if bad.any():
+        bad = np.flatnonzero(filled > 0)
+        if len(bad):
             problem = np.full(len(frame), "", dtype=object)
-            problem[bad] = [_malformed(n, width) for n in filled[bad]]
+            problem[bad] = [
+                _malformed(extra.iloc[r, : filled[r] - width].fillna("").tolist(), width)
+                for r in bad
+            ]
     frame.columns = header
     for c in header:
         if frame[c].hasnans:
