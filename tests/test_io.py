@@ -528,7 +528,10 @@ def test_gb18030_register_with_one_chinese_name_among_ascii_rows(tmp_path):
     path = tmp_path / "gb.csv"
     path.write_bytes(("\n".join([header, *rows]) + "\n").encode("gb18030"))
     assert detect_encoding(path.read_bytes()) == "gb18030"
-    assert read_register(path)[0]["org_name"].iloc[-1] == "中国扶贫基金会"
+    frame = read_register(path)[0]
+    assert frame["org_name"].iloc[-1] == "中国扶贫基金会"
+    assert frame.attrs["encoding"] == "gb18030"
+    assert clean_registers([frame]).report["headers"][0]["encoding"] == "gb18030"
 
 
 def test_too_little_evidence_for_an_encoding_asks_for_one(tmp_path):

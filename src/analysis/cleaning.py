@@ -205,6 +205,7 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
 
     info = {
         "file": source,
+        "encoding": raw.attrs.get("encoding", ""),
         "columns": {str(k): v for k, v in hmap.columns.items()},
         "units": {str(k): v[0] for k, v in hmap.units.items()},
         "ignored_headers": hmap.ignored,

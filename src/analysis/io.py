@@ -379,7 +379,9 @@ def _read_csv(path: Path, encoding: str | None, label: str, extra_aliases=None) 
         # Parsed as UTF-8 straight away: the parsers decode strictly, so a file that is not UTF-8
         # after all raises UnicodeDecodeError and is detected and decoded below.
         try:  # a BOM is left in place: it sits in the header row, which the parsers skip
-            return _parse_utf8(data, label, extra_aliases, path)
+            frame = _parse_utf8(data, label, extra_aliases, path)
+            frame.attrs["encoding"] = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+            return frame
         except UnicodeDecodeError:
             pass
     enc = encoding or detect_encoding(data, name=str(path))
@@ -395,7 +397,9 @@ def _read_csv(path: Path, encoding: str | None, label: str, extra_aliases=None) 
             file=str(path),
         ) from None
     body = text.removeprefix("\ufeff").encode("utf-8")
-    return _parse_utf8(body, label, extra_aliases, path)
+    frame = _parse_utf8(body, label, extra_aliases, path)
+    frame.attrs["encoding"] = enc
+    return frame
 
 
 def _delimiter(sample: str, extra_aliases=None) -> str:
@@ -497,7 +501,8 @@ def read_register(
     """Read one register file (CSV in any common encoding, XLSX or XLS) into raw text frames.
 
     Returns one frame per sheet that holds a register (one for a CSV). Each frame keeps the original
-    headers and adds ``source_file``, ``source_row`` and ``source_problem`` (a malformed row's problem).
+    headers and adds ``source_file``, ``source_row`` and ``source_problem`` (a malformed row's problem);
+    ``frame.attrs["encoding"]`` records the text encoding used ("workbook" for Excel files).
     Raises :class:`RegisterError` with the file and the problem in one line when the file is unusable.
     """
     p = resolve_path(path)
@@ -511,6 +516,8 @@ def read_register(
     try:
         if suffix in {".xlsx", ".xlsm", ".xls"}:
             frames = _read_excel(p, sheet, label, extra_aliases)
+            for frame in frames:
+                frame.attrs["encoding"] = "workbook"
         elif suffix in {".csv", ".txt", ".tsv", ""}:
             frames = [_read_csv(p, encoding, label, extra_aliases)]
         else:
