@@ -554,3 +554,15 @@ def test_decode_error_names_the_line_and_byte(tmp_path):
         read_register(path, encoding="utf-8")
     assert_one_line_naming(info.value, path)
     assert "byte 0xff on line 5" in str(info.value)
+
+
+def test_big5_register_is_not_read_as_gb18030(tmp_path):
+    # Big5 bytes also decode as GB18030, into wrong characters: the reader must tell them apart.
+    header = "project_id,project_name,org_name,year,province,expenditure,beneficiaries"
+    rows = [f"A{i},clinic,Some Foundation,2019,Yunnan,5,10" for i in range(50)]
+    rows.append("B1,扶貧項目,中國扶貧基金會,2019,雲南省,5,10")
+    path = tmp_path / "big5.csv"
+    path.write_bytes(("\n".join([header, *rows]) + "\n").encode("big5"))
+    frame = read_register(path)[0]
+    assert frame.attrs["encoding"] == "big5"
+    assert frame["org_name"].iloc[-1] == "中國扶貧基金會"

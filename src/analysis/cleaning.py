@@ -33,7 +33,7 @@ from analysis.parsing import (
     parse_year,
 )
 from analysis.places import MULTIPLE, resolve_places
-from analysis.schema import ORG_TYPES, SECTORS
+from analysis.schema import PROJECTS_SCHEMA
 from analysis.vocabulary import REQUIRED_COLUMNS, map_headers, map_org_type, map_sector
 
 __all__ = ["REJECT_REASONS", "FLAGS", "CleanResult", "clean_registers"]
@@ -64,28 +64,7 @@ FLAGS = {
     "org_type_unknown": "organization type not recognised (unknown)",
     "joint_funded_unreadable": "central-support value not read as yes or no (counted as no)",
 }
-_CANONICAL = [
-    "project_id",
-    "project_name",
-    "org_name",
-    "org_type",
-    "year",
-    "province",
-    "province_code",
-    "prefecture",
-    "county",
-    "deep_poverty_area",
-    "sector",
-    "expenditure_yuan",
-    "beneficiaries",
-    "poor_households",
-    "joint_funded",
-    "source_file",
-    "source_row",
-    "flags",
-    "simulated",
-    "province_list",
-]
+_CANONICAL = list(PROJECTS_SCHEMA.columns)  # the canonical table's columns, in order
 
 
 @dataclass
@@ -417,40 +396,16 @@ def clean_registers(
     return CleanResult(data, rejected, report)
 
 
-_STRING_COLUMNS = (
-    "project_id",
-    "project_name",
-    "org_name",
-    "province",
-    "province_code",
-    "prefecture",
-    "county",
-    "source_file",
-    "flags",
-    "province_list",
-)
-
-
 def _finalize(kept: pd.DataFrame) -> pd.DataFrame:
-    """The canonical columns in their order and dtypes (docs/data.md, analysis.schema)."""
+    """The canonical columns in their order, each with its dtype in :mod:`analysis.schema` (text as
+    pandas' "string", missing as <NA>)."""
     columns = {}
-    for c in _CANONICAL:
-        values = kept[c] if c in kept.columns else pd.Series(index=kept.index, dtype="object")
-        if c in _STRING_COLUMNS:
-            values = values.astype("string")
-        elif c in ("year", "source_row"):
-            values = values.astype("int64")
-        elif c in ("beneficiaries", "poor_households"):
-            values = values.astype("Int64")
-        elif c == "expenditure_yuan":
-            values = values.astype("float64")
-        elif c in ("deep_poverty_area", "joint_funded", "simulated"):
-            values = values.astype(bool)
-        elif c == "org_type":
-            values = pd.Categorical(values, categories=ORG_TYPES)
-        elif c == "sector":
-            values = pd.Categorical(values, categories=SECTORS)
-        columns[c] = values.array if isinstance(values, pd.Series) else values
+    for name, column in PROJECTS_SCHEMA.columns.items():
+        values = kept[name] if name in kept.columns else pd.Series(index=kept.index, dtype=object)
+        dtype = column.dtype.type
+        columns[name] = values.astype(
+            "string" if isinstance(dtype, pd.StringDtype) else dtype
+        ).array
     return pd.DataFrame(columns)
 
 

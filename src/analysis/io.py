@@ -100,6 +100,13 @@ def _non_ascii_lines(data: bytes, limit: int = 1 << 20) -> bytes:
     return b"\n".join(lines)
 
 
+# Characters frequent in registers, simplified and traditional: the right decoding shows many of them,
+# a wrong one (Big5 bytes read as GB18030 or the reverse) almost none.
+_COMMON_CHINESE = frozenset(
+    "的一是在和中国國省市县縣区區州旗会會基金项項目年人户戶扶贫貧教育健康产產业業医醫疗療学學校村镇鎮"
+)
+
+
 def _mostly_chinese(text: str) -> bool:
     """Most non-ASCII characters are CJK ideographs, CJK punctuation or full-width forms."""
     wide = [c for c in text[:20_000] if ord(c) > 0x7F]
@@ -111,13 +118,13 @@ def _mostly_chinese(text: str) -> bool:
 
 
 def detect_encoding(data: bytes, *, name: str = "<bytes>") -> str:
-    """The text encoding of a CSV: BOM, then strict UTF-8, then GB18030, then charset-normalizer.
+    """The text encoding of a CSV: BOM, then strict UTF-8, then GB18030 or Big5, then charset-normalizer.
 
-    GB18030 (which contains GBK and GB2312) is chosen when the lines with non-ASCII bytes decode
-    strictly as GB18030 into mostly Chinese characters: registers of mainland organizations are
-    written in it, and a guesser given a few Chinese names among many ASCII rows picks wrongly. Big5
-    and other encodings are left to charset-normalizer; with too little evidence for a guess the
-    error asks for ``encoding=``.
+    GB18030 (which contains GBK and GB2312) or Big5 is chosen when the lines with non-ASCII bytes
+    decode strictly in it into mostly Chinese characters (a guesser given a few Chinese names among
+    many ASCII rows picks wrongly); when both do, the one showing more of the characters registers
+    use, and an error asking for ``encoding=`` when that does not decide. Other encodings are left to
+    charset-normalizer; with too little evidence for a guess the error asks for ``encoding=``.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
@@ -129,11 +136,23 @@ def detect_encoding(data: bytes, *, name: str = "<bytes>") -> str:
     except UnicodeDecodeError:
         pass
     evidence = _non_ascii_lines(data)
-    try:
-        if _mostly_chinese(evidence.decode("gb18030")):
-            return "gb18030"
-    except UnicodeDecodeError:
-        pass
+    chinese = {}
+    for candidate in ("gb18030", "big5"):
+        try:
+            text = evidence.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        if _mostly_chinese(text):
+            chinese[candidate] = sum(c in _COMMON_CHINESE for c in text[:20_000])
+    if len(chinese) == 1:
+        return next(iter(chinese))
+    if chinese:  # both read as Chinese: the one with the words registers use, else ask
+        (first, a), (second, b) = sorted(chinese.items(), key=lambda kv: -kv[1])
+        if a > b:
+            return first
+        raise RegisterError(
+            "the text reads as Chinese both as GB18030 and as Big5; pass encoding=", file=name
+        )
     non_ascii = sum(b > 0x7F for b in evidence[:4096])
     if non_ascii < 32:
         raise RegisterError(
@@ -152,16 +171,27 @@ def detect_encoding(data: bytes, *, name: str = "<bytes>") -> str:
     return best.encoding
 
 
+def _header_hits(rows: list[list[str]], extra_aliases=None) -> list[int]:
+    """For each of the top rows, how many canonical columns its cells map to (0 for a blank row)."""
+    hits = []
+    for row in rows[:_HEADER_SCAN_ROWS]:
+        cells = [c for c in row if str(c).strip()]
+        mapped = map_headers(cells, extra_aliases=extra_aliases).columns.values() if cells else ()
+        hits.append(len(set(mapped)))
+    return hits
+
+
+def _head_rows(sample: str, delimiter: str) -> list[list[str]]:
+    """The top rows of a text sample as the csv module splits them."""
+    reader = csv.reader(_io.StringIO(sample, newline=""), delimiter=delimiter)
+    return list(itertools.islice(reader, _HEADER_SCAN_ROWS))
+
+
 def _find_header(rows: list[list[str]], name: str, extra_aliases=None) -> int:
     """Index of the header row: the first of the top rows that maps the most canonical columns."""
-    best, best_hits = None, 0
-    for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        cells = [c for c in row if str(c).strip()]
-        if not cells:
-            continue
-        hits = len(set(map_headers(cells, extra_aliases=extra_aliases).columns.values()))
-        if hits > best_hits:
-            best, best_hits = i, hits
+    hits = _header_hits(rows, extra_aliases)
+    best_hits = max(hits, default=0)
+    best = hits.index(best_hits) if best_hits else None
     if best is None or best_hits < 2:
         seen = next((r for r in rows[:_HEADER_SCAN_ROWS] if any(str(c).strip() for c in r)), [])
         raise RegisterError(
@@ -302,11 +332,7 @@ def _read_csv_fast(
         return None
     # A character cut at the end of the sample is dropped; a BOM is not part of the header.
     sample = body[: 1 << 16].decode("utf-8", errors="ignore").removeprefix("\ufeff")
-    head = list(
-        itertools.islice(
-            csv.reader(_io.StringIO(sample, newline=""), delimiter=delimiter), _HEADER_SCAN_ROWS
-        )
-    )
+    head = _head_rows(sample, delimiter)
     h = _find_header(head, label, extra_aliases)
     if any("\n" in c or "\r" in c for row in head[: h + 1] for c in row):
         return None
@@ -411,20 +437,7 @@ def _delimiter(sample: str, extra_aliases=None) -> str:
         sniffed = ","
     best, best_hits = sniffed, -1
     for candidate in (sniffed, ",", "\t", ";"):
-        rows = list(
-            itertools.islice(
-                csv.reader(_io.StringIO(sample, newline=""), delimiter=candidate),
-                _HEADER_SCAN_ROWS,
-            )
-        )
-        hits = max(
-            (
-                len(set(map_headers(cells, extra_aliases=extra_aliases).columns.values()))
-                for cells in ([c for c in row if str(c).strip()] for row in rows)
-                if cells
-            ),
-            default=0,
-        )
+        hits = max(_header_hits(_head_rows(sample, candidate), extra_aliases), default=0)
         if hits > best_hits:
             best, best_hits = candidate, hits
     return best
