@@ -44,7 +44,7 @@ def check(summary, folder: Path):
     assert len(summary) == 12
     failed = summary[summary["status"] == "failed"]
     assert len(failed) == 1 and "missing.csv" in failed["error"].iloc[0]
-    assert "01_clean" in failed["error"].iloc[0]
+    assert "raw_paths" in failed["error"].iloc[0] and "no such file" in failed["error"].iloc[0]
     for row in summary[summary["status"] == "succeeded"].itertuples():
         manifest = json.loads((Path(row.out) / "manifest.json").read_text())
         assert manifest["status"] == "succeeded" and list(manifest["notebooks"]) == ["01_clean"]

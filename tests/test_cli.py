@@ -123,6 +123,7 @@ def test_broken_input_ends_in_one_line_and_leaves_outputs_alone(tmp_path, case):
     out = tmp_path / "processed"
     out.mkdir()
     (out / "projects.parquet").write_bytes(b"previous good output")
+    (out / "cleaning_report.json").write_text('{"rows_in": 1}')
     path, extra = broken_inputs(tmp_path)[case]
     done = run("clean", str(path), "--out", str(out), *extra)
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
@@ -131,7 +132,16 @@ def test_broken_input_ends_in_one_line_and_leaves_outputs_alone(tmp_path, case):
     named = path.name if case != "bad alias file" else "no_aliases.csv"
     assert len(lines) == 1 and named in lines[0], lines
     assert (out / "projects.parquet").read_bytes() == b"previous good output"
-    assert sorted(p.name for p in out.iterdir()) == ["projects.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["cleaning_report.json", "projects.parquet"]
+
+
+def test_clean_refuses_to_overwrite_outputs_it_did_not_write(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "projects.parquet").write_bytes(b"a user's own parquet")
+    done = run("clean", str(DEMO), "--out", str(out))
+    assert done.returncode == 2 and "not written by `analysis clean`" in done.stderr
+    assert (out / "projects.parquet").read_bytes() == b"a user's own parquet"
 
 
 def test_a_user_alias_file_maps_a_header_the_shipped_table_does_not_know(tmp_path):

@@ -78,7 +78,7 @@ def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_goo
     demo_slice, tmp_path
 ):
     out = tmp_path / "reports" / "slice"
-    common = ["-p", "processed_dir", str(tmp_path / "processed"), "-p", "bootstrap_reps", "99"]
+    common = ["-p", "bootstrap_reps", "99"]
     done = run("run", "--out", str(out), "-p", "raw_paths", json.dumps([str(demo_slice)]), *common)
     assert done.returncode == 0, done.stderr
     names = ["01_clean", "02_cost_per_beneficiary", "03_regional_effects", "04_figures"]
@@ -98,7 +98,12 @@ def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_goo
     assert "tables/cost_per_beneficiary.csv" in manifest["outputs"]
     assert manifest["versions"]["papermill"]
     assert (out / "index.html").read_text(encoding="utf-8").count("<img") >= 6
-    assert (tmp_path / "processed" / "projects.parquet").is_file()
+    assert (out / "processed" / "projects.parquet").is_file()  # the run's own cleaned data
+    assert manifest["made_by"] == "analysis run"
+    assert set(manifest["files"]) == {
+        p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
+    }
+    assert not list(out.parent.glob(".slice*")), "no building folder or lock left behind"
 
     # The same run again gives byte-identical tables, figures and HTML (index.html included).
     first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
@@ -110,6 +115,7 @@ def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_goo
 
     # A run that fails in 01_clean: one line naming the notebook, last good run left in place.
     before = (out / "manifest.json").read_bytes()
+    (tmp_path / "nope.csv").write_text("not,a,register\n1,2,3\n", encoding="utf-8")
     bad = run(
         "run",
         "--out",
@@ -120,8 +126,8 @@ def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_goo
         *common,
     )
     assert bad.returncode == 2
-    lines = [ln for ln in bad.stderr.splitlines() if ln.startswith("analysis run")]
-    assert len(lines) == 1 and "01_clean" in lines[0] and "nope.csv" in lines[0]
+    lines = bad.stderr.strip().splitlines()
+    assert len(lines) == 1 and "01_clean" in lines[0] and "nope.csv" in lines[0], lines
     assert "Traceback" not in bad.stderr
     assert (out / "manifest.json").read_bytes() == before
     failed = json.loads((out.with_name("slice.failed") / "manifest.json").read_text())

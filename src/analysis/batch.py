@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import ParameterError
-from analysis.io import resolve_path, write_table
+from analysis.io import resolve_path, write_table, write_text
 
 __all__ = ["SUMMARY_COLUMNS", "expand_grid", "read_grid", "run_batch"]
 
@@ -44,10 +44,13 @@ def read_grid(path) -> dict:
     """Read and check a grid file (YAML); one line naming the file and the problem when it is wrong."""
     import yaml
 
+    from analysis.paths import require_regular_file
+
     p = resolve_path(path)
     try:
+        require_regular_file(p, what="grid file")
         spec = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ParameterError(f"{p}: cannot read the grid ({exc.__class__.__name__})") from None
     if not isinstance(spec, dict):
         raise ParameterError(f"{p}: a grid file is a mapping with base, grid, sets, notebooks")
@@ -57,6 +60,9 @@ def read_grid(path) -> dict:
             f"{p}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}"
         )
     spec.setdefault("name", p.stem)
+    from analysis.runfolder import plain_name
+
+    plain_name(str(spec["name"]), what=f"{p.name}: batch name")
     return spec
 
 
@@ -103,7 +109,7 @@ def _run_one(job: dict) -> dict:
     ]
     for name in job.get("notebooks") or []:
         cmd += ["--notebook", name]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=job["cwd"])
     Path(params_file).unlink(missing_ok=True)
     lines = [ln for ln in done.stderr.splitlines() if ln.startswith("analysis")]
     return {
@@ -117,6 +123,45 @@ def _run_one(job: dict) -> dict:
     }
 
 
+def _connect(scheduler, timeout: float):
+    """A Dask client for ``scheduler`` (an address), or one line saying why there is none."""
+    from distributed import Client
+
+    if isinstance(scheduler, Client):
+        return scheduler
+    if timeout <= 0:
+        raise ParameterError("--connect-timeout must be positive (seconds)")
+    if not isinstance(scheduler, str) or not re.fullmatch(
+        r"[a-z][a-z0-9+]*://\S+|\S+:\d+", scheduler
+    ):
+        raise ParameterError(f"scheduler {scheduler!r} is not an address such as tcp://host:8786")
+    try:
+        return Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        first = " ".join(str(exc).split())[:200]
+        raise ParameterError(
+            f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
+            f"({exc.__class__.__name__}: {first})"
+        ) from None
+
+
+def _jobs(spec: dict, sets: list[dict], folder, notebooks, project) -> list[dict]:
+    varying = sorted({k for s in sets for k in s if len({json.dumps(t.get(k)) for t in sets}) > 1})
+    jobs = []
+    for i, params in enumerate(sets, start=1):
+        run = f"{i:03d}_{_slug(params, varying)}"
+        jobs.append(
+            {
+                "run": run,
+                "out": str(folder / run),
+                "parameters": params,
+                "notebooks": notebooks if spec.get("notebooks") else None,
+                "cwd": str(project),
+            }
+        )
+    return jobs
+
+
 def run_batch(
     spec: dict,
     *,
@@ -124,16 +169,23 @@ def run_batch(
     scheduler: str | None = None,
     workers: int = 2,
     progress: bool = True,
+    connect_timeout: float = 10.0,
 ) -> pd.DataFrame:
     """Run every parameter set of ``spec``; return (and write) the summary table.
 
-    Parameters are checked against the notebooks before any kernel starts. Runs go to local processes
-    (``workers`` at a time) or, with ``scheduler`` ("tcp://host:8786" or a ``distributed.Client``), to a
-    Dask cluster. Every run finishes whatever the others do.
+    Parameters are checked against the notebooks before any kernel starts; relative paths in them are
+    taken from the working directory. The batch folder ``out/<name>`` is a parent of run folders and
+    is never replaced; ``name`` must be a plain folder name. Each run keeps its own cleaned data in
+    its run folder. Runs go to local processes (``workers`` at a time) or, with ``scheduler``
+    ("tcp://host:8786" or a ``distributed.Client``), to a Dask cluster, reached within
+    ``connect_timeout`` seconds. Every run finishes whatever the others do.
     """
     from tqdm.auto import tqdm
 
-    from analysis.runner import NOTEBOOKS, _check_parameters, _declared, notebooks_dir
+    from analysis.parameters import check_types, declared_parameters
+    from analysis.paths import from_cwd, project_or_error
+    from analysis.runfolder import BATCH_MARK, RunLock, check_batch_folder
+    from analysis.runner import NOTEBOOKS, absolute_paths
 
     sets = expand_grid(spec)
     notebooks = list(spec.get("notebooks") or NOTEBOOKS)
@@ -142,48 +194,41 @@ def run_batch(
         raise ParameterError(f"unknown notebook(s) {unknown}; known: {list(NOTEBOOKS)}")
     if workers < 1:
         raise ParameterError("workers must be at least 1")
-    declared = {n: _declared(notebooks_dir() / f"{n}.ipynb") for n in notebooks}
+    project = project_or_error()
+    declared = {n: declared_parameters(project / "notebooks" / f"{n}.ipynb") for n in notebooks}
+    # Names and types of every set are checked here; values by each run before its kernels start,
+    # so that a set naming a missing file fails alone, in seconds, and the summary names it.
+    sets = [absolute_paths(params, declared, from_cwd) for params in sets]
     for params in sets:
-        _check_parameters(params, declared)
-    folder = resolve_path(out) / str(spec.get("name", "batch"))
-    varying = sorted({k for s in sets for k in s if len({json.dumps(t.get(k)) for t in sets}) > 1})
-    jobs = []
-    for i, params in enumerate(sets, start=1):
-        run = f"{i:03d}_{_slug(params, varying)}"
-        # Runs of a batch never share cleaned data: each gets its own processed folder.
-        params = {"processed_dir": str(folder / "processed" / run), **params}
-        jobs.append(
-            {
-                "run": run,
-                "out": str(folder / run),
-                "parameters": params,
-                "notebooks": notebooks if spec.get("notebooks") else None,
-            }
-        )
+        check_types(params, declared)
+    folder = check_batch_folder(resolve_path(out), str(spec.get("name", "batch")))
+    jobs = _jobs(spec, sets, folder, notebooks, project)
+    client = _connect(scheduler, connect_timeout) if scheduler is not None else None
     folder.mkdir(parents=True, exist_ok=True)
-    results = []
-    bar = tqdm(total=len(jobs), desc=f"batch {folder.name}", disable=not progress, unit="run")
-    if scheduler is None:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for fut in as_completed([pool.submit(_run_one, job) for job in jobs]):
-                results.append(fut.result())
-                bar.update()
-    else:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-
-        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    with RunLock(folder):
+        if not (folder / BATCH_MARK).is_file():
+            write_text(json.dumps({"made_by": "analysis batch"}) + "\n", folder / BATCH_MARK)
+        results = []
+        bar = tqdm(total=len(jobs), desc=f"batch {folder.name}", disable=not progress, unit="run")
         try:
-            futures = client.map(_run_one, jobs, pure=False)
-            for fut in dask_completed(futures):
-                results.append(fut.result())
-                bar.update()
+            if client is None:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    for fut in as_completed([pool.submit(_run_one, job) for job in jobs]):
+                        results.append(fut.result())
+                        bar.update()
+            else:
+                from distributed import as_completed as dask_completed
+
+                futures = client.map(_run_one, jobs, pure=False)
+                for fut in dask_completed(futures):
+                    results.append(fut.result())
+                    bar.update()
         finally:
-            if not isinstance(scheduler, Client):
+            bar.close()
+            if client is not None and client is not scheduler:
                 client.close()
-    bar.close()
-    summary = (
-        pd.DataFrame(results, columns=SUMMARY_COLUMNS).sort_values("run").reset_index(drop=True)
-    )
-    write_table(summary, folder / "batch_summary.csv")
+        summary = (
+            pd.DataFrame(results, columns=SUMMARY_COLUMNS).sort_values("run").reset_index(drop=True)
+        )
+        write_table(summary, folder / "batch_summary.csv")
     return summary

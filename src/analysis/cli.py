@@ -1,12 +1,20 @@
-"""The ``analysis`` command: run, clean, inspect, demo-data. Expected errors print one line, exit 2."""
+"""The ``analysis`` command: run, batch, clean, inspect, demo-data.
+
+Every failure prints one line on stderr and exits non-zero: 2 for an expected problem (bad input,
+bad parameter, a refused folder, a failed notebook, an operating-system error such as a full disk),
+3 for an unexpected one (set ANALYSIS_DEBUG=1 to see its traceback), 130 when interrupted. Paths
+typed here are taken from the working directory.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, ParameterError
+from analysis.paths import display_path, from_cwd
 
 __all__ = ["main"]
 
@@ -22,27 +30,37 @@ def _value(text: str):
 def _cmd_run(args) -> int:
     import yaml
 
-    from analysis.errors import ParameterError
+    from analysis.paths import project_or_error, require_regular_file
     from analysis.runner import run_notebooks
 
     params = {}
     if args.params:
+        path = from_cwd(args.params)
         try:
-            with open(args.params, encoding="utf-8") as fh:
+            require_regular_file(path, what="parameter file")
+            with open(path, encoding="utf-8") as fh:
                 loaded = yaml.safe_load(fh) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ParameterError(
-                f"{args.params}: cannot read parameters ({exc.__class__.__name__})"
+                f"{display_path(path)}: cannot read parameters ({exc.__class__.__name__})"
             ) from None
+        except AnalysisError as exc:
+            raise ParameterError(str(exc)) from None
         if not isinstance(loaded, dict):
-            raise ParameterError(f"{args.params}: parameters must be a mapping of name: value")
+            raise ParameterError(
+                f"{display_path(path)}: parameters must be a mapping of name: value"
+            )
         params.update(loaded)
     for key, value in args.p or []:
         params[key] = _value(value)
     kwargs = {"notebooks": tuple(args.notebook)} if args.notebook else {}
-    manifest = run_notebooks(args.out, parameters=params, **kwargs)
+    if args.out == "":
+        raise ParameterError("--out is empty; name a folder for the run (default: reports/demo)")
+    out = from_cwd(args.out) if args.out is not None else project_or_error() / "reports" / "demo"
+    manifest = run_notebooks(out, parameters=params, resolve=from_cwd, **kwargs)
     print(
-        f"run {manifest['run']}: {manifest['status']} ({len(manifest['notebooks'])} notebooks) -> {args.out}"
+        f"run {manifest['run']}: {manifest['status']} ({len(manifest['notebooks'])} notebooks) "
+        f"-> {display_path(out)}"
     )
     return 0
 
@@ -51,7 +69,11 @@ def _cmd_batch(args) -> int:
     from analysis.batch import read_grid, run_batch
 
     summary = run_batch(
-        read_grid(args.grid), out=args.out, scheduler=args.scheduler, workers=args.workers
+        read_grid(from_cwd(args.grid)),
+        out=from_cwd(args.out),
+        scheduler=args.scheduler,
+        workers=args.workers,
+        connect_timeout=args.connect_timeout,
     )
     failed = summary[summary["status"] != "succeeded"]
     print(f"batch: {len(summary) - len(failed)} of {len(summary)} runs succeeded")
@@ -62,30 +84,45 @@ def _cmd_batch(args) -> int:
 
 def _cmd_clean(args) -> int:
     from analysis.cleaning import clean_registers
-    from analysis.io import read_aliases, read_registers, write_clean_outputs
+    from analysis.io import check_clean_out, read_aliases, read_registers, write_clean_outputs
 
-    aliases = read_aliases(args.aliases) if args.aliases else None
+    out = check_clean_out(from_cwd(args.out))
+    aliases = read_aliases(from_cwd(args.aliases)) if args.aliases else None
     frames = read_registers(
-        args.inputs, encoding=args.encoding, sheet=args.sheet, extra_aliases=aliases
+        [from_cwd(p) for p in args.inputs],
+        encoding=args.encoding,
+        sheet=args.sheet,
+        extra_aliases=aliases,
+        **_limits(args),
     )
     result = clean_registers(frames, extra_aliases=aliases)
-    write_clean_outputs(result, args.out)
+    write_clean_outputs(result, out)
     r = result.report
     print(
         f"rows in {r['rows_in']}, clean {r['rows_clean']}, rejected {r['rows_rejected']} "
-        f"{json.dumps(r['rejected_by_reason'], ensure_ascii=False)} -> {args.out}"
+        f"{json.dumps(r['rejected_by_reason'], ensure_ascii=False)} -> {display_path(out)}"
     )
     return 0
+
+
+def _limits(args) -> dict:
+    if args.max_cells < 1 or args.max_xml_mb <= 0:
+        raise ParameterError("--max-cells and --max-xml-mb must be positive")
+    return {"max_cells": args.max_cells, "max_xml_bytes": int(args.max_xml_mb * 2**20)}
 
 
 def _cmd_inspect(args) -> int:
     from analysis.inspection import inspect_register
     from analysis.io import read_aliases
 
-    aliases = read_aliases(args.aliases) if args.aliases else None
+    aliases = read_aliases(from_cwd(args.aliases)) if args.aliases else None
     print(
         inspect_register(
-            args.input, encoding=args.encoding, sheet=args.sheet, extra_aliases=aliases
+            from_cwd(args.input),
+            encoding=args.encoding,
+            sheet=args.sheet,
+            extra_aliases=aliases,
+            **_limits(args),
         )
     )
     return 0
@@ -94,9 +131,37 @@ def _cmd_inspect(args) -> int:
 def _cmd_demo(args) -> int:
     from analysis.demo import write_demo_register
 
-    paths = write_demo_register(args.out, seed=args.seed)
-    print(f"wrote {paths['register']} and {paths['truth']} (SIMULATED data, seed {args.seed})")
+    out = from_cwd(args.out) if args.out is not None else None
+    if out is None:
+        from analysis.paths import project_or_error
+
+        out = project_or_error() / "data" / "raw"
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {display_path(out)}: exists and is not a folder")
+    paths = write_demo_register(out, seed=args.seed)
+    print(
+        f"wrote {display_path(paths['register'])} and {display_path(paths['truth'])} "
+        f"(SIMULATED data, seed {args.seed})"
+    )
     return 0
+
+
+def _limit_options(p: argparse.ArgumentParser) -> None:
+    from analysis.workbooks import DEFAULT_MAX_CELLS, DEFAULT_MAX_XML_BYTES
+
+    p.add_argument(
+        "--max-cells",
+        type=int,
+        default=DEFAULT_MAX_CELLS,
+        help=f"refuse an .xlsx sheet spanning more cells (default {DEFAULT_MAX_CELLS:,})",
+    )
+    p.add_argument(
+        "--max-xml-mb",
+        type=float,
+        default=DEFAULT_MAX_XML_BYTES / 2**20,
+        help="refuse an .xlsx part unpacking to more MiB (default "
+        f"{DEFAULT_MAX_XML_BYTES // 2**20:,})",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,7 +171,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run every notebook in order into a run folder")
     r.add_argument("--params", help="YAML file of notebook parameters")
-    r.add_argument("--out", default="reports/demo", help="run folder (default reports/demo)")
+    r.add_argument(
+        "--out",
+        default=None,
+        help="run folder: a new path, an empty folder or an earlier run folder (default: "
+        "reports/demo of the project); anything else is refused",
+    )
     r.add_argument(
         "-p",
         nargs=2,
@@ -125,7 +195,15 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--grid", required=True, help="YAML grid file (see analysis.batch)")
     b.add_argument("--out", default="reports", help="parent folder of the batch folder")
     b.add_argument(
-        "--scheduler", default=None, help="Dask scheduler address (default: local processes)"
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address, e.g. tcp://host:8786 (default: local processes)",
+    )
+    b.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for the Dask scheduler (default 10)",
     )
     b.add_argument("--workers", type=int, default=2, help="local runs at a time")
     b.set_defaults(func=_cmd_batch)
@@ -139,32 +217,56 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--sheet", default=None, help="workbook sheet (default: every sheet)")
     c.add_argument("--aliases", default=None, help="CSV of extra header aliases (canonical,alias)")
+    _limit_options(c)
     c.set_defaults(func=_cmd_clean)
     i = sub.add_parser("inspect", help="show how a register would be read; writes nothing")
     i.add_argument("input", help="one register file")
     i.add_argument("--encoding", default=None, help="text encoding of a CSV (default: detected)")
     i.add_argument("--sheet", default=None, help="workbook sheet (default: every sheet)")
     i.add_argument("--aliases", default=None, help="CSV of extra header aliases (canonical,alias)")
+    _limit_options(i)
     i.set_defaults(func=_cmd_inspect)
     d = sub.add_parser(
         "demo-data", help="regenerate the SIMULATED demo register and its truth file"
     )
-    d.add_argument("--out", default="data/raw", help="folder (default data/raw)")
+    d.add_argument("--out", default=None, help="folder (default: data/raw of the project)")
     d.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})")
     d.set_defaults(func=_cmd_demo)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must still print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
+    prefix = f"analysis {args.command}: error:"
     try:
         return args.func(args)
     except AnalysisError as exc:
-        print(f"analysis {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prefix} {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk, a read-only folder, a vanished file: name it
+        where = f": {display_path(exc.filename)}" if exc.filename else ""
+        print(f"{prefix} {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"analysis {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("ANALYSIS_DEBUG"):
+            raise
+        print(
+            f"analysis {args.command}: internal error: {exc.__class__.__name__}: "
+            f"{_one_line(exc)} (rerun with ANALYSIS_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 3
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:1000]
 
 
 if __name__ == "__main__":

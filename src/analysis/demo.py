@@ -613,14 +613,25 @@ def _truth(seed: int, df: pd.DataFrame, extra: dict, planted: dict) -> dict:
 
 
 def write_demo_register(out_dir, *, seed: int = DEMO_SEED) -> dict[str, Path]:
-    """Write ``demo_register.csv`` (UTF-8 with BOM, as Excel exports it) and ``demo_truth.json``."""
+    """Write ``demo_register.csv`` (UTF-8 with BOM, as Excel exports it) and ``demo_truth.json``,
+    each atomically. A file of either name that is not a simulated demo file is refused, not
+    overwritten."""
+    from analysis.errors import ParameterError
+    from analysis.io import write_text
+    from analysis.paths import display_path, resolve_path
+
+    out = resolve_path(out_dir)
+    reg, tru = out / "demo_register.csv", out / "demo_truth.json"
+    for path in (reg, tru):
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise ParameterError(f"{display_path(path)}: exists and is not a regular file")
+        if path.is_file():
+            head = path.open("rb").read(1 << 16).decode("utf-8", "replace")
+            if "模拟" not in head and "simulated" not in head.lower():
+                raise ParameterError(
+                    f"{display_path(path)}: exists and is not the simulated demo; not overwritten"
+                )
     text, truth = make_demo_register(seed)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    reg = out / "demo_register.csv"
-    reg.write_bytes(text.encode("utf-8-sig"))
-    tru = out / "demo_truth.json"
-    tru.write_text(
-        json.dumps(truth, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    write_text("\ufeff" + text, reg)
+    write_text(json.dumps(truth, ensure_ascii=False, indent=2, sort_keys=True) + "\n", tru)
     return {"register": reg, "truth": tru}

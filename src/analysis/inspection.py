@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.io import RAW_META, detect_encoding, read_register, resolve_path
+from analysis.io import RAW_META, read_register, resolve_path
 from analysis.parsing import parse_amount, parse_count, parse_year
 from analysis.places import resolve_places
 from analysis.vocabulary import REQUIRED_COLUMNS, map_headers, map_sector
@@ -13,16 +13,19 @@ __all__ = ["inspect_register", "inspection_tables"]
 
 
 def inspection_tables(
-    path, *, encoding=None, sheet=None, extra_aliases=None, top: int = 5
+    path, *, encoding=None, sheet=None, extra_aliases=None, top: int = 5, **limits
 ) -> list[dict]:
     """For each sheet: header mapping, units, missing required columns and the most frequent values
-    that would not resolve (places, sectors, amounts, years). Reads the file, writes nothing."""
-    p = resolve_path(path)
-    enc = encoding
-    if p.is_file() and p.suffix.lower() in {".csv", ".txt", ".tsv", ""} and enc is None:
-        enc = detect_encoding(p.read_bytes(), name=str(p))
-    frames = read_register(path, encoding=encoding, sheet=sheet, extra_aliases=extra_aliases)
-    return [_inspect_one(raw, enc, top, extra_aliases) for raw in frames]
+    that would not resolve (places, sectors, amounts, years). Reads the file (once, with the reader's
+    checks and ``limits``), writes nothing."""
+    frames = read_register(
+        resolve_path(path), encoding=encoding, sheet=sheet, extra_aliases=extra_aliases, **limits
+    )
+    out = []
+    for raw in frames:
+        enc = raw.attrs.get("encoding")
+        out.append(_inspect_one(raw, None if enc == "workbook" else enc, top, extra_aliases))
+    return out
 
 
 def _inspect_one(raw: pd.DataFrame, enc: str | None, top: int, extra_aliases=None) -> dict:
@@ -63,10 +66,13 @@ def _inspect_one(raw: pd.DataFrame, enc: str | None, top: int, extra_aliases=Non
     }
 
 
-def inspect_register(path, *, encoding=None, sheet=None, extra_aliases=None) -> str:
+def inspect_register(path, *, encoding=None, sheet=None, extra_aliases=None, **limits) -> str:
     """A readable summary of :func:`inspection_tables`."""
     lines = []
-    for t in inspection_tables(path, encoding=encoding, sheet=sheet, extra_aliases=extra_aliases):
+    tables = inspection_tables(
+        path, encoding=encoding, sheet=sheet, extra_aliases=extra_aliases, **limits
+    )
+    for t in tables:
         lines.append(f"{t['source']}: {t['rows']} rows, encoding {t['encoding']}")
         for raw, canon in t["columns"].items():
             u = f"  [unit {t['units'][raw]}]" if raw in t["units"] else ""

@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -28,7 +29,9 @@ import pyarrow.csv as pa_csv
 
 from analysis.errors import RegisterError
 from analysis.parsing import _WHITESPACE_CHARS
+from analysis.paths import display_path, find_project, require_regular_file, resolve_path
 from analysis.vocabulary import map_headers
+from analysis.workbooks import DEFAULT_MAX_CELLS, DEFAULT_MAX_XML_BYTES, check_workbook
 
 __all__ = [
     "RAW_META",
@@ -53,24 +56,8 @@ _HEADER_SCAN_ROWS = 15
 
 
 def project_root() -> Path | None:
-    """The project folder when the package runs from a source checkout (src layout), else None."""
-    here = Path(__file__).resolve()
-    root = here.parents[2]
-    return (
-        root
-        if (root / "pyproject.toml").is_file() and (root / "src" / "analysis").is_dir()
-        else None
-    )
-
-
-def resolve_path(path: str | os.PathLike) -> Path:
-    """An absolute path: relative paths are taken from the project folder (not the working directory)
-    when the package runs from a checkout, else from the working directory."""
-    p = Path(path).expanduser()
-    if p.is_absolute():
-        return p
-    root = project_root()
-    return (root / p) if root is not None else p.resolve()
+    """The project folder found from the working directory (see :mod:`analysis.paths`), or None."""
+    return find_project()
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -397,10 +384,11 @@ def _looks_utf8(data: bytes) -> bool:
 
 def _read_csv(path: Path, encoding: str | None, label: str, extra_aliases=None) -> pd.DataFrame:
     data = path.read_bytes()
+    name = display_path(path)
     if not data or data.isspace():
-        raise RegisterError("the file is empty", file=str(path))
+        raise RegisterError("the file is empty", file=name)
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise RegisterError("binary content, not a text CSV", file=str(path))
+        raise RegisterError("binary content, not a text CSV", file=name)
     if encoding is None and _looks_utf8(data):
         # Parsed as UTF-8 straight away: the parsers decode strictly, so a file that is not UTF-8
         # after all raises UnicodeDecodeError and is detected and decoded below.
@@ -410,17 +398,17 @@ def _read_csv(path: Path, encoding: str | None, label: str, extra_aliases=None) 
             return frame
         except UnicodeDecodeError:
             pass
-    enc = encoding or detect_encoding(data, name=str(path))
+    enc = encoding or detect_encoding(data, name=display_path(path))
     try:
         text = data.decode(enc)
     except LookupError:
-        raise RegisterError(f"unknown text encoding {enc!r}", file=str(path)) from None
+        raise RegisterError(f"unknown text encoding {enc!r}", file=display_path(path)) from None
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise RegisterError(
             f"cannot decode as {enc}: byte 0x{data[exc.start]:02x} on line {line} "
             "(another encoding? pass encoding=)",
-            file=str(path),
+            file=display_path(path),
         ) from None
     body = text.removeprefix("\ufeff").encode("utf-8")
     frame = _parse_utf8(body, label, extra_aliases, path)
@@ -457,7 +445,7 @@ def _parse_utf8(body: bytes, label: str, extra_aliases, path: Path) -> pd.DataFr
     except csv.Error as exc:
         raise RegisterError(
             f"cannot parse as CSV near line {reader.line_num} ({exc}; a truncated file or a stray quote?)",
-            file=str(path),
+            file=display_path(path),
         ) from None
     return _frame_from_rows(rows, label, extra_aliases)
 
@@ -476,11 +464,12 @@ def _read_excel(
         )
     except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
         raise RegisterError(
-            f"cannot read as Excel ({exc.__class__.__name__}: {str(exc)[:80]})", file=str(path)
+            f"cannot read as Excel ({exc.__class__.__name__}: {str(exc)[:80]})",
+            file=display_path(path),
         ) from None
     except Exception as exc:  # calamine raises its own classes for corrupt workbooks
         raise RegisterError(
-            f"cannot read as Excel ({exc.__class__.__name__})", file=str(path)
+            f"cannot read as Excel ({exc.__class__.__name__})", file=display_path(path)
         ) from None
     if not isinstance(sheets, dict):
         sheets = {sheet: sheets}
@@ -499,9 +488,41 @@ def _read_excel(
         raise RegisterError(
             "no sheet with a register header"
             + (f" ({failures[0]})" if failures else " (all sheets empty)"),
-            file=str(path),
+            file=display_path(path),
         )
     return frames
+
+
+# Reading and cleaning a CSV takes up to about this many times its size in memory at its peak: a
+# 1M-row register of ~190 MB peaked at 1.2-1.4 GB (docs/performance.md). A file that would not fit is
+# refused up front.
+MEMORY_PER_BYTE = 10
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux: MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _require_memory(size: int, name: str) -> None:
+    need, have = size * MEMORY_PER_BYTE, _available_memory()
+    if have is not None and need > have:
+        raise RegisterError(
+            f"the file is {size / 2**20:,.0f} MiB; reading it needs about {need / 2**30:,.1f} GiB "
+            f"of memory and {have / 2**30:,.1f} GiB is available (split the register into "
+            "several files, or run on a larger machine)",
+            file=name,
+        )
 
 
 def read_register(
@@ -510,50 +531,69 @@ def read_register(
     encoding: str | None = None,
     sheet: str | int | None = None,
     extra_aliases: pd.DataFrame | None = None,
+    max_cells: int = DEFAULT_MAX_CELLS,
+    max_xml_bytes: int = DEFAULT_MAX_XML_BYTES,
 ) -> list[pd.DataFrame]:
     """Read one register file (CSV in any common encoding, XLSX or XLS) into raw text frames.
 
     Returns one frame per sheet that holds a register (one for a CSV). Each frame keeps the original
     headers and adds ``source_file``, ``source_row`` and ``source_problem`` (a malformed row's problem);
     ``frame.attrs["encoding"]`` records the text encoding used ("workbook" for Excel files).
-    Raises :class:`RegisterError` with the file and the problem in one line when the file is unusable.
+    Only regular files are read (a FIFO or a device is refused before it is opened); a file too large
+    for the memory available is refused, and an .xlsx is checked against ``max_cells`` (the used range
+    of a sheet) and ``max_xml_bytes`` (each part unpacked) before it is read
+    (:mod:`analysis.workbooks`). Raises :class:`RegisterError` with the file and the problem in one
+    line when the file is unusable.
     """
     p = resolve_path(path)
     root = project_root()
-    label = str(p.relative_to(root)) if root is not None and p.is_relative_to(root) else str(p)
-    if not p.exists():
-        raise RegisterError("no such file", file=str(p))
-    if p.is_dir():
-        raise RegisterError("is a directory, not a register file", file=str(p))
+    shown = display_path(p)
+    label = (
+        display_path(p.relative_to(root)) if root is not None and p.is_relative_to(root) else shown
+    )
+    st = require_regular_file(p)
     suffix = p.suffix.lower()
     try:
         if suffix in {".xlsx", ".xlsm", ".xls"}:
+            _require_memory(st.st_size, shown)
+            if suffix != ".xls":
+                check_workbook(
+                    p, label=shown, sheet=sheet, max_cells=max_cells, max_xml_bytes=max_xml_bytes
+                )
             frames = _read_excel(p, sheet, label, extra_aliases)
             for frame in frames:
                 frame.attrs["encoding"] = "workbook"
         elif suffix in {".csv", ".txt", ".tsv", ""}:
+            _require_memory(st.st_size, shown)
             frames = [_read_csv(p, encoding, label, extra_aliases)]
         else:
             raise RegisterError(
-                f"unsupported file type {suffix!r} (use .csv, .xlsx or .xls)", file=str(p)
+                f"unsupported file type {suffix!r} (use .csv, .xlsx or .xls)", file=shown
             )
     except PermissionError:
-        raise RegisterError("permission denied", file=str(p)) from None
+        raise RegisterError("permission denied", file=shown) from None
+    except IsADirectoryError:
+        raise RegisterError("is a directory, not a register file", file=shown) from None
+    except OSError as exc:
+        raise RegisterError(f"cannot read ({exc.strerror or exc})", file=shown) from None
     if sum(len(f) for f in frames) == 0:
-        raise RegisterError("the header is there but no data rows follow", file=str(p))
+        raise RegisterError("the header is there but no data rows follow", file=shown)
     return frames
 
 
 def read_registers(
-    paths, *, encoding: str | None = None, sheet=None, extra_aliases=None
+    paths, *, encoding: str | None = None, sheet=None, extra_aliases=None, **limits
 ) -> list[pd.DataFrame]:
-    """Read several register files; one raw frame per file (per sheet for workbooks)."""
+    """Read several register files; one raw frame per file (per sheet for workbooks). ``limits``
+    (``max_cells``, ``max_xml_bytes``) go to :func:`read_register`."""
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     frames: list[pd.DataFrame] = []
     for path in paths:
         frames.extend(
-            read_register(path, encoding=encoding, sheet=sheet, extra_aliases=extra_aliases)
+            read_register(
+                path, encoding=encoding, sheet=sheet, extra_aliases=extra_aliases, **limits
+            )
         )
     return frames
 
@@ -561,18 +601,21 @@ def read_registers(
 def read_aliases(path) -> pd.DataFrame:
     """Read a user's header-alias table (CSV with columns ``canonical`` and ``alias``)."""
     p = resolve_path(path)
-    if not p.is_file():
-        raise RegisterError("no such alias file", file=str(p))
+    if not p.exists():
+        raise RegisterError("no such alias file", file=display_path(p))
+    require_regular_file(p, what="alias file")
     table = pd.read_csv(p, dtype=str, comment="#", keep_default_na=False)
     if not {"canonical", "alias"} <= set(table.columns):
-        raise RegisterError("an alias table needs the columns canonical,alias", file=str(p))
+        raise RegisterError(
+            "an alias table needs the columns canonical,alias", file=display_path(p)
+        )
     from analysis.vocabulary import CANONICAL_NAMES
 
     bad = sorted(set(table["canonical"]) - set(CANONICAL_NAMES))
     if bad:
         raise RegisterError(
             f"unknown canonical name(s) {', '.join(bad)}; known: {', '.join(CANONICAL_NAMES)}",
-            file=str(p),
+            file=display_path(p),
         )
     return table[["canonical", "alias"]]
 
@@ -582,16 +625,41 @@ def read_table(path) -> pd.DataFrame:
     return pd.read_csv(resolve_path(path))
 
 
+def _umask() -> int:
+    """The process's umask (read without changing it where /proc allows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a new file gets from the user's umask (0644 under the usual 022)."""
+    return 0o666 & ~_umask()
+
+
 def write_text(text: str, path) -> Path:
-    """Write a text file (UTF-8, newlines as given) under a temporary name, then move it into place;
-    relative paths are taken from the project."""
+    """Write a text file (UTF-8, newlines as given) under a temporary name, then move it into place
+    with the permissions of the user's umask; relative paths are taken from the project folder."""
     path = resolve_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8", newline=""
     ) as fh:
-        fh.write(text)
         tmp = fh.name
+        try:
+            fh.write(text)
+            os.fchmod(fh.fileno(), file_mode())  # mkstemp makes 0600: co-authors could not read
+        except BaseException:
+            fh.close()
+            os.unlink(tmp)
+            raise
     os.replace(tmp, path)
     return path
 
@@ -607,6 +675,44 @@ def write_json(obj, path) -> Path:
     return write_text(text + "\n", path)
 
 
+CLEAN_OUTPUTS = ("projects.parquet", "rejected.csv", "cleaning_report.json")
+
+
+def check_clean_out(out: Path) -> Path:
+    """Refuse a folder for the cleaning outputs that is a file, or that holds files of those names
+    that the toolkit did not write (no cleaning report of ours beside them)."""
+    name = display_path(out)
+    if out.exists() and not out.is_dir():
+        raise RegisterError("exists and is not a folder", file=name)
+    present = [n for n in CLEAN_OUTPUTS if (out / n).exists()]
+    if present:
+        report = out / "cleaning_report.json"
+        try:
+            ours = "rows_in" in json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError):
+            ours = False
+        if not ours:
+            raise RegisterError(
+                f"holds {', '.join(present)} not written by `analysis clean`; choose another --out",
+                file=name,
+            )
+    return out
+
+
+def _remove_dead_staging(out: Path) -> None:
+    """Staging folders of `analysis clean` processes that were killed (their pid is gone)."""
+    for folder in out.glob(".staging-*"):
+        pid = folder.name.split("-")[1] if folder.name.count("-") >= 2 else ""
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
 def write_clean_outputs(result, out_dir) -> dict[str, Path]:
     """Write ``projects.parquet``, ``rejected.csv`` and ``cleaning_report.json`` into ``out_dir``.
 
@@ -617,20 +723,21 @@ def write_clean_outputs(result, out_dir) -> dict[str, Path]:
 
     validate_projects(result.data)
     out = resolve_path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise RegisterError("exists and is not a folder", file=display_path(out))
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    _remove_dead_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=out))
     try:
         result.data.to_parquet(staging / "projects.parquet", index=False)
         write_table(result.rejected, staging / "rejected.csv")
         write_json(result.report, staging / "cleaning_report.json")
         paths = {}
-        for name in ("projects.parquet", "rejected.csv", "cleaning_report.json"):
+        for name in CLEAN_OUTPUTS:
             os.replace(staging / name, out / name)
             paths[name] = out / name
     finally:
-        for leftover in staging.glob("*"):
-            leftover.unlink()
-        staging.rmdir()
+        shutil.rmtree(staging, ignore_errors=True)
     return paths
 
 
@@ -641,7 +748,7 @@ def read_projects(processed_dir) -> pd.DataFrame:
     path = resolve_path(processed_dir) / "projects.parquet"
     if not path.is_file():
         raise RegisterError(
-            "no cleaned data here; run 01_clean or `analysis clean` first", file=str(path)
+            "no cleaned data here; run 01_clean or `analysis clean` first", file=display_path(path)
         )
     return validate_projects(pd.read_parquet(path))
 

@@ -1,0 +1,348 @@
+"""Run folders: which places a run may write, one run at a time per folder, and no debris.
+
+A run folder is the toolkit's when its ``manifest.json`` carries ``"made_by": "analysis run"`` (run
+folders written before that marker existed are recognised by their manifest's ``run`` name and
+``versions.analysis``). The rules, each enforced here and nowhere else:
+
+* ``--out`` may be a new path, an empty folder, or an earlier run folder holding only the files its
+  manifest lists. Anything else is refused before anything is touched: ``/``, the home folder or a
+  parent of it, the project or a parent of it, the project's own folders (``src``, ``notebooks``,
+  ``data/raw``, ``tests``, ``docs``, ``.git``, ``benchmarks``, ``scripts``) and anything inside them,
+  a file, a symbolic link, a folder inside another run folder, a folder holding anything else.
+* A run is built in ``.<name>.building-<pid>`` beside ``out`` and replaces ``out`` only when it
+  succeeded; a failed run becomes ``<name>.failed`` (replaced only if it is a failed run folder).
+* A lock file ``.<name>.lock`` beside ``out`` (an OS lock, released by the kernel when the process
+  dies, even by SIGKILL) lets one run at a time write ``out``; a second run stops at once with one
+  line naming the process that holds it. The next run removes what a killed run left behind: its
+  building folder (marked ``.analysis-building``), a half-replaced folder, the lock file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import errno
+import fcntl
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from analysis.errors import ParameterError
+from analysis.paths import display_path, find_project
+
+__all__ = [
+    "BUILDING_MARK",
+    "MARK",
+    "RunLock",
+    "check_batch_folder",
+    "check_out",
+    "clean_debris",
+    "is_run_folder",
+    "new_building",
+    "plain_name",
+    "remove_own",
+    "replace_with",
+]
+
+MARK = {"made_by": "analysis run"}
+BUILDING_MARK = ".analysis-building"
+BATCH_MARK = "batch.json"
+PROTECTED = ("src", "notebooks", "data/raw", "tests", "docs", ".git", "benchmarks", "scripts")
+# What a run writes at its top level; a legacy run folder (no file list) may hold only these.
+_RUN_ENTRIES = {
+    "notebooks",
+    "html",
+    "tables",
+    "figures",
+    "processed",
+    "index.html",
+    "manifest.json",
+}
+
+
+def _manifest(folder: Path) -> dict | None:
+    path = folder / "manifest.json"
+    try:
+        if not path.is_file() or path.stat().st_size > 50 << 20:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _marked(manifest: dict | None, folder: Path, *, failed: bool = False) -> bool:
+    if not manifest:
+        return False
+    if manifest.get("made_by") == MARK["made_by"]:
+        return True
+    # Run folders from before the marker: their manifest names the run and the package version.
+    name = folder.name.removesuffix(".failed") if failed else folder.name
+    versions = manifest.get("versions")
+    return manifest.get("run") == name and isinstance(versions, dict) and "analysis" in versions
+
+
+def _files(folder: Path) -> set[str]:
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if not p.is_dir() or p.is_symlink()
+    }
+
+
+def foreign_files(folder: Path, manifest: dict) -> list[str]:
+    """Files in a run folder that the run did not write (a user's own notes, say)."""
+    present = _files(folder) - {BUILDING_MARK}
+    listed = manifest.get("files")
+    if isinstance(listed, list):
+        return sorted(present - set(listed) - {"manifest.json"})
+    return sorted(p for p in present if p.split("/")[0] not in _RUN_ENTRIES)
+
+
+def is_run_folder(folder: Path, *, failed: bool = False) -> bool:
+    """A folder written by ``analysis run`` (marked in its manifest)."""
+    return (
+        folder.is_dir()
+        and not folder.is_symlink()
+        and _marked(_manifest(folder), folder, failed=failed)
+    )
+
+
+def _refuse(out: Path, why: str, flag: str) -> ParameterError:
+    return ParameterError(f"{flag} {display_path(out)}: {why}; nothing was touched")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or path.is_relative_to(folder)
+
+
+def _check_place(out: Path, flag: str) -> Path:
+    """The checks shared by run and batch folders; return the real path (links resolved)."""
+    if out.is_symlink():
+        raise _refuse(out, "is a symbolic link (give the folder it points to)", flag)
+    real = Path(os.path.realpath(out))
+    if real == Path(real.anchor):
+        raise _refuse(out, "is the file-system root", flag)
+    home = Path(os.path.realpath(Path.home()))
+    if _inside(home, real):
+        raise _refuse(out, "is the home folder or a parent of it", flag)
+    project = find_project(real.parent if not real.exists() else real) or find_project()
+    for root in {p for p in (project, find_project()) if p is not None}:
+        root = Path(os.path.realpath(root))
+        if _inside(root, real):
+            raise _refuse(out, "is the project folder or a parent of it", flag)
+        for sub in PROTECTED:
+            if _inside(real, root / sub):
+                raise _refuse(
+                    out, f"is inside the project's {sub}/ (not a place for outputs)", flag
+                )
+    if real.exists() and not real.is_dir():
+        raise _refuse(out, "exists and is not a folder", flag)
+    for parent in real.parents:
+        if is_run_folder(parent) or is_run_folder(parent, failed=True):
+            raise _refuse(out, f"is inside the run folder {display_path(parent)}", flag)
+    return real
+
+
+def check_out(out: Path, *, flag: str = "--out") -> Path:
+    """Refuse a run folder the toolkit may not replace (see the module's rules); return its real path."""
+    real = _check_place(out, flag)
+    if real.is_dir():
+        entries = list(real.iterdir())
+        if entries:
+            manifest = _manifest(real)
+            if not _marked(manifest, real):
+                raise _refuse(
+                    out,
+                    "exists and is not a run folder of this toolkit (it holds "
+                    f"{', '.join(sorted(display_path(e.name) for e in entries)[:5])}); choose a new "
+                    "--out",
+                    flag,
+                )
+            foreign = foreign_files(real, manifest)
+            if foreign:
+                raise _refuse(
+                    out,
+                    f"is a run folder but holds files the run did not write ({', '.join(foreign[:5])}); "
+                    "move them out first",
+                    flag,
+                )
+    failed = real.with_name(f"{real.name}.failed")
+    if (failed.exists() or failed.is_symlink()) and not is_run_folder(failed, failed=True):
+        raise _refuse(out, f"{display_path(failed)} exists and is not a failed run folder", flag)
+    return real
+
+
+def check_batch_folder(out: Path, name: str) -> Path:
+    """The folder of a batch (``out/name``): a parent of run folders, never replaced; refused where a
+    run folder would be refused, or when it exists and is not a batch folder. Return its real path."""
+    plain_name(name, what="batch name")
+    parent = _check_place(out, "--out")
+    folder = parent / name
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise _refuse(folder, "exists and is not a folder", "batch folder")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / BATCH_MARK).is_file():
+        if not (folder / "batch_summary.csv").is_file():  # batches from before the marker
+            raise _refuse(
+                folder, "exists and is not a batch folder of this toolkit", "batch folder"
+            )
+    return folder
+
+
+def plain_name(name: str, *, what: str = "name") -> str:
+    """A folder name with no separators, no leading dot, not '.' or '..'."""
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or name in {".", ".."}
+        or name.startswith(".")
+        or any(c in name for c in "/\\\x00")
+        or len(name.encode("utf-8", "surrogateescape")) > 200
+    ):
+        raise ParameterError(
+            f"{what} {name!r} must be a plain folder name (no '/', '\\', leading '.' or '..')"
+        )
+    return name
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunLock:
+    """An exclusive OS lock on ``.<name>.lock`` beside a run folder, holding the owner's pid.
+
+    ``flock`` locks are released by the kernel when the process ends however it ends, so a killed
+    run never leaves a lock that blocks the next one. The file is removed on release; a waiter that
+    opened the removed file notices (its inode is no longer the path's) and tries again.
+    """
+
+    def __init__(self, out: Path):
+        self.path = out.with_name(f".{out.name}.lock")
+        self.out = out
+        self.fd: int | None = None
+
+    def acquire(self) -> RunLock:
+        for _ in range(50):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace")
+                os.close(fd)
+                try:
+                    info = json.loads(holder)
+                    who = f"process {info['pid']} (started {info['started']})"
+                except (ValueError, KeyError, TypeError):
+                    who = "another process"
+                raise ParameterError(
+                    f"{display_path(self.out)} is being written by {who}; wait for it to finish "
+                    "or choose another --out"
+                ) from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:  # the holder removed the file between our open and our lock
+                os.close(fd)
+                continue
+            started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+            with contextlib.suppress(OSError):  # who holds it is information, not a condition
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps({"pid": os.getpid(), "started": started}).encode(), 0)
+            self.fd = fd
+            return self
+        raise ParameterError(f"cannot lock {display_path(self.path)}")
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        os.close(self.fd)
+        self.fd = None
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def new_building(out: Path) -> Path:
+    """Create this process's building folder beside ``out``, marked as the toolkit's."""
+    building = out.with_name(f".{out.name}.building-{os.getpid()}")
+    if building.exists():
+        remove_own(building)
+    building.mkdir(parents=True)
+    (building / BUILDING_MARK).write_text(json.dumps({"pid": os.getpid()}), encoding="utf-8")
+    return building
+
+
+def _wait_for_workers(folder: Path, seconds: float = 15.0) -> None:
+    """Wait until the worker processes recorded in a stale building folder have ended (they end by
+    themselves within a second of their parent's death)."""
+    pids = []
+    for mark in folder.glob(".worker-*"):
+        with contextlib.suppress(ValueError):
+            pids.append(int(mark.name.removeprefix(".worker-")))
+    deadline = time.monotonic() + seconds
+    while any(_pid_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def remove_own(folder: Path) -> None:
+    """Remove a building folder of the toolkit's (it holds the mark); anything else is left alone."""
+    if folder.is_dir() and not folder.is_symlink() and (folder / BUILDING_MARK).is_file():
+        _wait_for_workers(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def clean_debris(out: Path) -> list[str]:
+    """Remove what killed runs of ``out`` left behind; call only while holding its :class:`RunLock`.
+
+    A folder half-replaced by a killed run (``.<name>.previous-<pid>`` with ``out`` missing) is put
+    back; building folders of dead runs are removed; nothing unmarked is touched. Returns what was
+    done, for the log.
+    """
+    done = []
+    parent = out.parent
+    if not parent.is_dir():
+        return done
+    for previous in sorted(parent.glob(f".{out.name}.previous-*")):
+        if not is_run_folder(previous):
+            continue
+        if not out.exists():
+            previous.rename(out)
+            done.append(f"restored {display_path(out)} from an interrupted replacement")
+        else:
+            shutil.rmtree(previous, ignore_errors=True)
+            done.append(f"removed {display_path(previous)}")
+    for building in sorted(parent.glob(f".{out.name}.building*")):
+        if (building / BUILDING_MARK).is_file():
+            remove_own(building)
+            done.append(f"removed {display_path(building)}")
+    return done
+
+
+def replace_with(building: Path, out: Path) -> None:
+    """Put the finished run in place of ``out`` (an earlier run folder or nothing). Between the two
+    renames a kill leaves ``.<name>.previous-<pid>``, which :func:`clean_debris` puts back."""
+    if out.exists():
+        previous = out.with_name(f".{out.name}.previous-{os.getpid()}")
+        out.rename(previous)
+        building.rename(out)
+        shutil.rmtree(previous, ignore_errors=True)
+    else:
+        building.rename(out)
