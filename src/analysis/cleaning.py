@@ -49,7 +49,10 @@ REJECT_REASONS = {
     "year_out_of_range": "year is before 2000 or after the current year",
     "province_missing": "province is blank",
     "province_unresolved": "province cannot be resolved to a province of mainland China",
-    "duplicate": "same project id and year, or same organization, name, year and amount, as an earlier row",
+    "duplicate": (
+        "every substantive field (organization, name, year, province, prefecture, county, amount, "
+        "beneficiaries, households) equals an earlier row's and the project ids do not differ"
+    ),
 }
 # Flags on kept rows (the ``flags`` column, separated by ';').
 FLAGS = {
@@ -63,7 +66,23 @@ FLAGS = {
     "sector_unknown": "sector wording not in the vocabulary (mapped to other)",
     "org_type_unknown": "organization type not recognised (unknown)",
     "joint_funded_unreadable": "central-support value not read as yes or no (counted as no)",
+    "possible_duplicate": (
+        "kept, but shares organization, name, year and amount (or project id and year) with another "
+        "kept row that differs elsewhere: check whether it is the same project"
+    ),
 }
+# The fields that make two rows the same project when no project id tells them apart.
+SUBSTANTIVE = (
+    "org_name",
+    "project_name",
+    "year",
+    "province",
+    "prefecture",
+    "county",
+    "_amount",
+    "beneficiaries",
+    "poor_households",
+)
 _CANONICAL = list(PROJECTS_SCHEMA.columns)  # the canonical table's columns, in order
 
 
@@ -197,21 +216,11 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
 _SIMULATED = re.compile("模拟|simulated")
 
 
-def _duplicated(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> np.ndarray:
+def _duplicated(frame: pd.DataFrame, columns, rows: np.ndarray) -> np.ndarray:
     """Among ``rows`` (a mask), which repeat an earlier row's values in ``columns``. Each column is
-    factorized whole and the codes combined, so no strings are copied. Missing values (None, NaN,
-    NA) are one value, as in a groupby with dropna=False."""
-    key = np.zeros(int(rows.sum()), dtype=np.int64)
-    size = 1
-    for name in columns:
-        codes, distinct = pd.factorize(frame[name], use_na_sentinel=False)
-        width = len(distinct) + 1
-        if size * width >= 2**62:  # renumber the combined key before it could overflow
-            key, uniques = pd.factorize(key)
-            size = len(uniques)
-        key = key * width + codes[rows]
-        size *= width
-    return pd.Series(key).duplicated().to_numpy()
+    factorized whole and the codes combined (:func:`_group_key`), so no strings are copied. Missing
+    values (None, NaN, NA) are one value, as in a groupby with dropna=False."""
+    return pd.Series(_group_key(frame, columns, rows)).duplicated().to_numpy()
 
 
 def _keep_rows(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
@@ -233,10 +242,63 @@ def _keep_rows(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     return kept.astype(frame.dtypes.to_dict())
 
 
-def _hash_id(org: str, name: str, year: float) -> str:
-    year_text = "" if pd.isna(year) else str(int(year))
-    digest = hashlib.sha1(f"{org}|{name}|{year_text}".encode()).hexdigest()
-    return f"h{digest[:12]}"
+def _group_key(frame: pd.DataFrame, columns, rows: np.ndarray) -> np.ndarray:
+    """A code per row of ``rows`` (a mask) for its values in ``columns`` (missing values are one
+    value); equal codes mean equal values."""
+    key = np.zeros(int(rows.sum()), dtype=np.int64)
+    for name in columns:
+        codes, distinct = pd.factorize(frame[name], use_na_sentinel=False)
+        key, _ = pd.factorize(key * (len(distinct) + 1) + codes[rows])
+    return key
+
+
+def _duplicates(frame: pd.DataFrame, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rejected as duplicate, kept but flagged possible_duplicate), as masks over every row.
+
+    Rows whose substantive fields (:data:`SUBSTANTIVE`) agree are one project unless their project
+    ids differ: in each such group one row is kept per distinct given id (one row when none has an
+    id), the earliest; a row without id in a group with ids repeats one of them. Rows with different
+    non-empty ids are never duplicates, so the kept total does not depend on the order of the rows,
+    on how they are split into files, or on whether the ids are there at all. Kept rows that share
+    organization, name, year and amount, or a given id and year, with another kept row are flagged.
+    """
+    n = len(frame)
+    dup = np.zeros(n, dtype=bool)
+    possible = np.zeros(n, dtype=bool)
+    if not ok.any():
+        return dup, possible
+    idx = np.flatnonzero(ok)
+    group = _group_key(frame, SUBSTANTIVE, ok)
+    given = frame["_pid_given"].to_numpy(dtype=bool)[idx]
+    pid = pd.factorize(frame["project_id"].to_numpy(dtype=object)[idx])[0]
+    pid = np.where(given, pid, -1)
+    table = pd.DataFrame({"group": group, "pid": pid, "given": given})
+    has_id = table.groupby("group")["given"].transform("any").to_numpy()
+    repeat = table.duplicated(["group", "pid"]).to_numpy()
+    dup[idx] = np.where(given, repeat, has_id | repeat)
+    kept = ok & ~dup
+    for columns in (("org_name", "project_name", "year", "_amount"), ("project_id", "year")):
+        key = _group_key(frame, columns, kept)
+        if columns[0] == "project_id":  # only ids from the register say anything
+            key = np.where(
+                frame["_pid_given"].to_numpy(dtype=bool)[kept], key, -1 - np.arange(len(key))
+            )
+        shared = pd.Series(key).duplicated(keep=False).to_numpy()  # every member, not the later
+        possible[np.flatnonzero(kept)[shared]] = True
+    return dup, possible
+
+
+def _hash_ids(frame: pd.DataFrame, rows: np.ndarray) -> list[str]:
+    """Synthetic ids for rows without one: a hash of every substantive field, so that distinct rows
+    never share an id (rows equal in all of them are duplicates of one another)."""
+    parts = []
+    for name in SUBSTANTIVE:
+        values = frame.loc[rows, name]
+        parts.append(["" if pd.isna(v) else str(v) for v in values])
+    return [
+        "h" + hashlib.sha1("|".join(fields).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        for fields in zip(*parts, strict=True)
+    ]
 
 
 def clean_registers(
@@ -287,17 +349,11 @@ def clean_registers(
         else pd.concat(raw_parts, ignore_index=True)
     )
 
-    # Stable ids: from the register, else a hash of organization, name and year.
-    no_id = ~frame["_pid_given"]
-    frame.loc[no_id, "project_id"] = [
-        _hash_id(o, n, y)
-        for o, n, y in zip(
-            frame.loc[no_id, "org_name"].fillna(""),
-            frame.loc[no_id, "project_name"].fillna(""),
-            frame.loc[no_id, "year"],
-            strict=True,
-        )
-    ]
+    # Amounts compared to the fen; stable ids from the register, else a hash of every substantive field.
+    frame["_amount"] = frame["expenditure_yuan"].round(2)
+    no_id = ~frame["_pid_given"].to_numpy(dtype=bool)
+    if no_id.any():
+        frame.loc[no_id, "project_id"] = _hash_ids(frame, no_id)
 
     # The first reason that applies, as an index into REJECT_REASONS (0 = kept) per row.
     codes = list(REJECT_REASONS)
@@ -321,12 +377,7 @@ def clean_registers(
     reject(frame["_year_out"], "year_out_of_range", "year")
     reject(problem("place_problem", "missing"), "province_missing", "province")
     reject(problem("place_problem", "unresolved"), "province_unresolved", "province")
-    ok = reason_code == 0
-    dup = np.zeros(len(frame), dtype=bool)
-    amount = frame["expenditure_yuan"].round(2)
-    dup[ok] = _duplicated(frame, ["project_id", "year"], ok) | _duplicated(
-        frame.assign(_amount=amount), ["org_name", "project_name", "year", "_amount"], ok
-    )
+    dup, possible_dup = _duplicates(frame, reason_code == 0)
     reject(dup, "duplicate", "project_id")
 
     # Rejected rows: reason, the raw header and value behind it, and every raw value.
@@ -375,6 +426,7 @@ def clean_registers(
         "sector_unknown": (frame["_sector_problem"] == "unknown").to_numpy(dtype=bool),
         "org_type_unknown": (frame["_org_type_problem"] == "unknown").to_numpy(dtype=bool),
         "joint_funded_unreadable": frame["_jf_unreadable"].to_numpy(dtype=bool),
+        "possible_duplicate": possible_dup,
     }
     # Each kept row's set of flags as bits; the text is made once per distinct combination.
     bits = np.zeros(int(keep.sum()), dtype=np.int64)
