@@ -41,9 +41,9 @@ def kept(result):
 
 def test_three_provinces_same_name_year_amount_are_three_projects():
     rows = [
-        ["E-YN-01", "教育援助", "中国教育基金会", 2018, "云南省", "", "", 500000, 1000, 200],
-        ["E-GS-01", "教育援助", "中国教育基金会", 2018, "甘肃省", "", "", 500000, 1000, 200],
-        ["E-QH-01", "教育援助", "中国教育基金会", 2018, "青海省", "", "", 500000, 1000, 200],
+        ["E-YN-01", "教育援助", "中国教育基金会", 2018, "云南省", "昆明市", "", 500000, 1000, 200],
+        ["E-GS-01", "教育援助", "中国教育基金会", 2018, "甘肃省", "兰州市", "", 500000, 1000, 200],
+        ["E-QH-01", "教育援助", "中国教育基金会", 2018, "青海省", "西宁市", "", 500000, 1000, 200],
     ]
     res = clean_registers(frame(rows), max_year=2026)
     assert res.report["rows_clean"] == 3 and res.report["rejected_by_reason"] == {}
@@ -69,22 +69,22 @@ def test_an_id_less_register_keeps_every_distinct_project_of_one_organization_an
 
 def test_same_id_and_year_with_other_values_are_kept_and_flagged():
     rows = [
-        ["P1", "a", "某基金会", 2019, "云南省", "", "", 100, 5, 1],
+        ["P1", "a", "某基金会", 2019, "贵州省", "", "", 100, 5, 1],
         [
             "P1",
             "a",
             "某基金会",
             2019,
-            "云南省",
+            "贵州省",
             "",
             "",
             250,
             9,
             2,
         ],  # a second tranche? kept, flagged
-        ["P1", "a", "某基金会", 2019, "云南省", "", "", 100, 5, 1],  # the first again: duplicate
-        ["P2", "a", "某基金会", 2019, "云南省", "", "", 100, 5, 1],  # another id: never a duplicate
-        ["", "a", "某基金会", 2019, "云南省", "", "", 100, 5, 1],  # no id, repeats P1 (and P2)
+        ["P1", "a", "某基金会", 2019, "贵州省", "", "", 100, 5, 1],  # the first again: duplicate
+        ["P2", "a", "某基金会", 2019, "贵州省", "", "", 100, 5, 1],  # another id: never a duplicate
+        ["", "a", "某基金会", 2019, "贵州省", "", "", 100, 5, 1],  # no id, repeats P1 (and P2)
     ]
     res = clean_registers(frame(rows), max_year=2026)
     assert res.report["rejected_by_reason"] == {"duplicate": 2}
@@ -95,9 +95,9 @@ def test_same_id_and_year_with_other_values_are_kept_and_flagged():
 
 def test_same_org_name_year_amount_with_different_beneficiaries_are_kept_and_flagged():
     rows = [
-        ["", "a", "某基金会", 2019, "云南省", "", "", 100, 5, 1],
-        ["", "a", "某基金会", 2019, "云南省", "", "", 100, 7, 1],
-        ["", "b", "某基金会", 2019, "云南省", "", "", 100, 7, 1],
+        ["", "a", "某基金会", 2019, "贵州省", "", "", 100, 5, 1],
+        ["", "a", "某基金会", 2019, "贵州省", "", "", 100, 7, 1],
+        ["", "b", "某基金会", 2019, "贵州省", "", "", 100, 7, 1],
     ]
     res = clean_registers(frame(rows).pipe(without_ids), max_year=2026)
     assert res.report["rows_clean"] == 3
@@ -105,7 +105,7 @@ def test_same_org_name_year_amount_with_different_beneficiaries_are_kept_and_fla
 
 
 def test_a_duplicate_across_files_is_caught_whichever_file_comes_first():
-    row = ["P1", "a", "某基金会", 2019, "云南省", "", "", 100, 5, 1]
+    row = ["P1", "a", "某基金会", 2019, "贵州省", "", "", 100, 5, 1]
     for names in (("a.csv", "b.csv"), ("b.csv", "a.csv")):
         res = clean_registers([frame([row], name=n) for n in names], max_year=2026)
         assert res.report["rows_clean"] == 1 and res.rejected["source_file"].tolist() == [names[1]]

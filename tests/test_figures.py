@@ -120,15 +120,20 @@ def test_saving_the_same_figure_twice_gives_the_same_bytes(demo_data, tmp_path):
         assert a == b, fmt
 
 
-def test_spending_figure_has_the_2017_line_and_both_series(demo_data):
+def test_spending_figure_has_the_2017_line_and_every_series(demo_data):
     with house_style("en"):
         fig = plot_spending_by_region(demo_data, simulated=True)
     ax = fig.axes[0]
-    assert len(ax.get_lines()) == 3  # two series and the policy line
+    assert len(ax.get_lines()) == 4  # in, outside, unknown status, and the policy line
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         label("deep_poverty_area"),
         label("elsewhere"),
+        label("deep_unknown"),
     ]
+    known = demo_data[demo_data["deep_poverty_area"].notna()]
+    with house_style("en"):
+        fig = plot_spending_by_region(known, simulated=True)
+    assert len(fig.axes[0].get_lines()) == 3  # no unknown rows: no third series
 
 
 def test_coefficient_plot_shows_baseline_sectors_and_shift(tables):

@@ -17,14 +17,20 @@ COLUMNS = [
     "deep_poverty_area",
     "place_problem",
     "province_list",
+    "county_code",
 ]
 
 
 def resolve_one(province, prefecture="", county="") -> dict:
     out = resolve_places(pd.Series([province]), pd.Series([prefecture]), pd.Series([county]))
-    row = {c: out[c].iloc[0] for c in COLUMNS if c != "province_list" or out[c].notna().iloc[0]}
-    assert isinstance(row["deep_poverty_area"], bool | np.bool_)
-    row["deep_poverty_area"] = bool(row["deep_poverty_area"])
+    row = {
+        c: out[c].iloc[0]
+        for c in COLUMNS
+        if c not in ("province_list", "county_code") or out[c].notna().iloc[0]
+    }
+    deep = row["deep_poverty_area"]
+    assert deep is pd.NA or isinstance(deep, bool | np.bool_)
+    row["deep_poverty_area"] = None if deep is pd.NA else bool(deep)
     return {c: (None if pd.isna(v) else v) for c, v in row.items()}
 
 
@@ -67,9 +73,14 @@ def test_tibet_is_all_deep_poverty_area(text):
     assert resolve_one(text)["deep_poverty_area"] is True
 
 
-@pytest.mark.parametrize("text", ["云南省", "Inner Mongolia", "Hainan"])
-def test_province_alone_outside_tibet_is_not_deep(text):
+@pytest.mark.parametrize("text", ["Inner Mongolia", "Hainan", "贵州"])
+def test_a_province_without_any_deep_area_is_not_deep(text):
     assert resolve_one(text)["deep_poverty_area"] is False
+
+
+@pytest.mark.parametrize("text", ["云南省", "Sichuan", "甘肃", "青海省", "新疆维吾尔自治区"])
+def test_a_partly_covered_province_alone_is_unknown_never_guessed(text):
+    assert resolve_one(text)["deep_poverty_area"] is None
 
 
 def test_the_provinces_of_a_multiple_row_are_listed():
@@ -90,7 +101,7 @@ def test_several_provinces_are_multiple(text):
         "province_code": None,
         "prefecture": None,
         "county": None,
-        "deep_poverty_area": False,
+        "deep_poverty_area": None,
         "place_problem": "",
         "province_list": "Sichuan|Yunnan",
     }
@@ -111,6 +122,7 @@ def test_free_text_address_in_province_column():
         "county": "泸水市",
         "deep_poverty_area": True,
         "place_problem": "",
+        "county_code": "533301",
     }
 
 
@@ -155,7 +167,8 @@ def test_tianzhu_is_deep_but_the_rest_of_wuwei_is_not():
     assert tianzhu["deep_poverty_area"] is True
     assert (liangzhou["prefecture"], liangzhou["county"]) == ("武威市", "凉州区")
     assert liangzhou["deep_poverty_area"] is False
-    assert resolve_one("甘肃", "武威市")["deep_poverty_area"] is False
+    # 武威 without its county: 天祝 is in it, so the prefecture alone cannot decide.
+    assert resolve_one("甘肃", "武威市")["deep_poverty_area"] is None
 
 
 def test_retired_prefecture_name():
@@ -176,7 +189,9 @@ def test_hainan_prefecture_of_qinghai_is_not_hainan_province():
 def test_unknown_prefecture_kept_as_written():
     row = resolve_one("云南", " 某某市 ")
     assert row["prefecture"] == "某某市"
-    assert row["deep_poverty_area"] is False
+    assert (
+        row["deep_poverty_area"] is None
+    )  # Yunnan is partly 三区三州: an unknown place cannot say
     assert row["place_problem"] == ""
 
 
@@ -218,7 +233,7 @@ def test_frame_shape_index_and_dtypes():
     ]
     assert list(out["deep_poverty_area"]) == [True, True, True, False]
     assert list(out["place_problem"]) == ["", "", "", "unresolved"]
-    assert out["deep_poverty_area"].dtype == bool
+    assert out["deep_poverty_area"].dtype == "boolean"
     for col in ("province", "province_code", "prefecture", "county"):
         assert isinstance(out[col].dtype, pd.StringDtype), col
 
@@ -227,7 +242,7 @@ def test_province_only_call():
     out = resolve_places(pd.Series(["云南", "Tibet"]))
     assert list(out["province"]) == ["Yunnan", "Tibet"]
     assert list(out["province_code"]) == ["53", "54"]
-    assert list(out["deep_poverty_area"]) == [False, True]
+    assert out["deep_poverty_area"].tolist() == [pd.NA, True]
 
 
 @pytest.mark.parametrize(

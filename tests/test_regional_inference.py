@@ -72,15 +72,17 @@ def projects(
 
 def test_baseline_matches_linearmodels_on_the_demo_register(demo_data):
     got = fit_baseline(demo_data).set_index("term")
-    use = demo_data[
+    sample = demo_data[
         (demo_data["expenditure_yuan"] > 0)
         & (demo_data["beneficiaries"].fillna(0) > 0)
         & (demo_data["province"] != "multiple")
     ]
+    use = sample[sample["deep_poverty_area"].notna()]  # unknown 三区三州 status: left out, counted
+    assert got.loc["deep_poverty_area", "n_unknown_excluded"] == len(sample) - len(use)
     y = np.log(use["expenditure_yuan"] / use["beneficiaries"].astype(float))
     x = pd.get_dummies(use[["sector", "year"]].astype(str), dtype=float)
     x = x.drop(columns=["sector_industry", f"year_{use['year'].min()}"])
-    x.insert(0, "deep", use["deep_poverty_area"].astype(float))
+    x.insert(0, "deep", use["deep_poverty_area"].astype(bool).astype(float))
     x.insert(0, "const", 1.0)
     codes = pd.factorize(use["org_name"])[0]
     g = len(np.unique(codes))

@@ -32,6 +32,7 @@ _EXPORTS = {
     "published_benchmarks": "analysis.costs",
     "allocate_multi_province": "analysis.allocation",
     "fit_baseline": "analysis.regional",
+    "fit_baseline_unknown_bounds": "analysis.regional",
     "fit_spending_shift": "analysis.regional",
     "regional_effects": "analysis.regional",
     "fit_province_effects": "analysis.regional",

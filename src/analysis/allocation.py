@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ParameterError
-from analysis.places import MULTIPLE
+from analysis.places import MULTIPLE, deep_status
 from analysis.reference import load_reference
 
 __all__ = ["allocate_multi_province"]
@@ -85,9 +85,11 @@ def allocate_multi_province(
     split["province"] = table["province"].to_numpy()
     split["province_code"] = split["province"].map(codes).astype("string")
     split["province"] = split["province"].astype("string")
-    split["deep_poverty_area"] = (
-        split["province_code"] == "54"
-    )  # province level: only Tibet is all in
+    # Province level: all of Tibet is in, provinces without 三区三州 areas are out, and the five
+    # partly covered provinces cannot be decided from the province alone.
+    split["deep_poverty_area"] = pd.array(
+        [deep_status(code, None, None) for code in split["province_code"]], dtype="boolean"
+    )
     share = table["share"].to_numpy()
     split["expenditure_yuan"] = split["expenditure_yuan"] * share
     for col in ("beneficiaries", "poor_households"):

@@ -32,7 +32,7 @@ from analysis.parsing import (
     parse_count,
     parse_year,
 )
-from analysis.places import MULTIPLE, resolve_places
+from analysis.places import MULTIPLE, poverty_status, resolve_places
 from analysis.schema import PROJECTS_SCHEMA
 from analysis.vocabulary import REQUIRED_COLUMNS, map_headers, map_org_type, map_sector
 
@@ -66,6 +66,10 @@ FLAGS = {
     "sector_unknown": "sector wording not in the vocabulary (mapped to other)",
     "org_type_unknown": "organization type not recognised (unknown)",
     "joint_funded_unreadable": "central-support value not read as yes or no (counted as no)",
+    "deep_poverty_area_unknown": (
+        "三区三州 status unknown: the place does not decide it (a partly covered province without a "
+        "prefecture or county that settles it, an unresolved prefecture there, or several provinces)"
+    ),
     "possible_duplicate": (
         "kept, but shares organization, name, year and amount (or project id and year) with another "
         "kept row that differs elsewhere: check whether it is the same project"
@@ -169,6 +173,9 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
     places = resolve_places(col("province"), col("prefecture"), col("county"))
     for name in places.columns:  # same index: assigned as arrays, no alignment needed
         out[name] = places[name].array
+    poverty = poverty_status(places["county_code"])
+    for name in poverty.columns:
+        out[name] = poverty[name].array
 
     sector = map_sector(col("sector"))
     out["sector"] = sector["value"]
@@ -426,6 +433,7 @@ def clean_registers(
         "sector_unknown": (frame["_sector_problem"] == "unknown").to_numpy(dtype=bool),
         "org_type_unknown": (frame["_org_type_problem"] == "unknown").to_numpy(dtype=bool),
         "joint_funded_unreadable": frame["_jf_unreadable"].to_numpy(dtype=bool),
+        "deep_poverty_area_unknown": frame["deep_poverty_area"].isna().to_numpy(dtype=bool),
         "possible_duplicate": possible_dup,
     }
     # Each kept row's set of flags as bits; the text is made once per distinct combination.

@@ -341,9 +341,15 @@ def estimate_cost_per_beneficiary(
             return []
         if not by:
             return [("all", frame)]
-        return [
-            ("/".join(str(k) for k in (key if isinstance(key, tuple) else (key,))), g)
-            for key, g in frame.groupby(by, observed=True, sort=True)
+        return [  # a missing value (三区三州 unknown) is a level of its own, never dropped
+            (
+                "/".join(
+                    "unknown" if pd.isna(k) else str(k)
+                    for k in (key if isinstance(key, tuple) else (key,))
+                ),
+                g,
+            )
+            for key, g in frame.groupby(by, observed=True, sort=True, dropna=False)
         ]
 
     def ratio_row(level, g, estimator, denominator, num_col="expenditure_yuan", den_col="_b"):

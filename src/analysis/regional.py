@@ -40,6 +40,7 @@ __all__ = [
     "EFFECT_COLUMNS",
     "baseline_inference",
     "fit_baseline",
+    "fit_baseline_unknown_bounds",
     "fit_heterogeneity",
     "fit_province_effects",
     "fit_spending_shift",
@@ -58,6 +59,7 @@ EFFECT_COLUMNS = [
     "p_value",
     "n_obs",
     "n_clusters",
+    "n_unknown_excluded",
 ]
 
 
@@ -109,7 +111,9 @@ def _clustered_ols(formula: str, frame: pd.DataFrame, cluster: str, *, second: s
     return result, n_clusters
 
 
-def _tidy(result, model: str, terms: dict[str, str], n_clusters: int, ci: float) -> pd.DataFrame:
+def _tidy(
+    result, model: str, terms: dict[str, str], n_clusters: int, ci: float, excluded: int = 0
+) -> pd.DataFrame:
     conf = result.conf_int(alpha=1 - ci)
     rows = []
     for name, term in terms.items():
@@ -124,6 +128,7 @@ def _tidy(result, model: str, terms: dict[str, str], n_clusters: int, ci: float)
                 "p_value": result.pvalues[name],
                 "n_obs": int(result.nobs),
                 "n_clusters": n_clusters,
+                "n_unknown_excluded": excluded,
             }
         )
     return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
@@ -141,19 +146,28 @@ BASELINE_FORMULA = "log_cpb ~ deep + C(sector, Treatment('industry')) + C(year)"
 CONTROLS = "C(sector, Treatment('industry')) + C(year)"
 
 
-def _projects(data: pd.DataFrame) -> pd.DataFrame:
+def _unknown(data: pd.DataFrame) -> np.ndarray:
+    """Rows whose 三区三州 status is unknown (missing)."""
+    return data["deep_poverty_area"].isna().to_numpy(dtype=bool)
+
+
+def _projects(data: pd.DataFrame, *, need_deep: bool = True) -> tuple[pd.DataFrame, int]:
     """The baseline's sample: single-province projects with positive spending and beneficiaries,
-    with ``log_cpb`` (log yuan per beneficiary) and ``deep`` (0/1) added."""
+    with ``log_cpb`` (log yuan per beneficiary) and ``deep`` (0/1) added; with ``need_deep``, rows
+    whose 三区三州 status is unknown are left out. Returns the sample and how many were left out."""
     use = data[
         (data["expenditure_yuan"] > 0)
         & (data["beneficiaries"].fillna(0) > 0)
         & (data["province"] != MULTIPLE)
-    ].copy()
+    ]
+    unknown = _unknown(use)
+    excluded = int(unknown.sum()) if need_deep else 0
+    use = (use[~unknown] if need_deep else use).copy()
     use["log_cpb"] = np.log(use["expenditure_yuan"] / use["beneficiaries"].astype(float))
-    use["deep"] = use["deep_poverty_area"].astype(int)
+    use["deep"] = use["deep_poverty_area"].fillna(False).astype(int)
     use["sector"] = use["sector"].astype(str)
     use["year"] = use["year"].astype(int)
-    return use
+    return use, excluded
 
 
 def fit_baseline(
@@ -161,13 +175,19 @@ def fit_baseline(
 ) -> pd.DataFrame:
     """The baseline model: log cost per beneficiary on 三区三州 with sector and year fixed effects.
 
-    Estimated on single-province projects with positive spending and beneficiaries; errors clustered
-    by ``cluster`` (organizations), t(G-1) reference. Returns the ``deep_poverty_area`` row and the
-    sector rows (log points relative to industry) as a tidy table.
+    Estimated on single-province projects with positive spending and beneficiaries whose 三区三州
+    status is known (``n_unknown_excluded`` says how many were left out; see
+    :func:`fit_baseline_unknown_bounds`); errors clustered by ``cluster`` (organizations), t(G-1)
+    reference. Returns the ``deep_poverty_area`` row and the sector rows (log points relative to
+    industry) as a tidy table.
     """
     _check_frame(data, [*BASELINE_COLUMNS, cluster])
     _check_ci(ci)
-    use = _projects(data)
+    return _baseline(data, cluster, ci, "baseline")
+
+
+def _baseline(data: pd.DataFrame, cluster: str, ci: float, model: str) -> pd.DataFrame:
+    use, excluded = _projects(data)
     result, g = _clustered_ols(
         BASELINE_FORMULA, use[["log_cpb", "deep", "sector", "year", cluster]], cluster
     )
@@ -175,11 +195,34 @@ def fit_baseline(
     for name in result.params.index:
         if name.startswith("C(sector"):
             terms[name] = "sector[" + name.split("[T.")[1].rstrip("]") + "]"
-    return _tidy(result, "baseline", terms, g, ci)
+    return _tidy(result, model, terms, g, ci, excluded)
 
 
-def _area_year(data: pd.DataFrame) -> pd.DataFrame:
+def fit_baseline_unknown_bounds(
+    data: pd.DataFrame, *, cluster: str = "org_name", ci: float = 0.95
+) -> pd.DataFrame:
+    """The baseline's 三区三州 coefficient with every row of unknown status counted in
+    (``baseline_unknown_as_deep``) and counted out (``baseline_unknown_as_not_deep``): the range the
+    unknown rows could move it over. ``n_unknown_excluded`` is 0 in both (nothing is left out);
+    the rows recoded are counted in the ``fit_baseline`` row."""
+    _check_frame(data, [*BASELINE_COLUMNS, cluster])
+    _check_ci(ci)
+    out = []
+    for value, model in (
+        (True, "baseline_unknown_as_deep"),
+        (False, "baseline_unknown_as_not_deep"),
+    ):
+        filled = data.assign(deep_poverty_area=data["deep_poverty_area"].fillna(value))
+        out.append(_baseline(filled, cluster, ci, model).query("term == 'deep_poverty_area'"))
+    return pd.concat(out, ignore_index=True)
+
+
+def _area_year(data: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Area-year spending panel (an area: a province's 三区三州 part or the rest of it), from the
+    projects whose 三区三州 status is known; also how many projects were left out as unknown."""
     use = data[(data["province"] != MULTIPLE) & (data["expenditure_yuan"] > 0)]
+    unknown = _unknown(use)
+    use = use[~unknown].assign(deep_poverty_area=lambda d: d["deep_poverty_area"].astype(bool))
     panel = (
         use.groupby(["province", "deep_poverty_area", "year"], observed=True)["expenditure_yuan"]
         .sum()
@@ -191,7 +234,7 @@ def _area_year(data: pd.DataFrame) -> pd.DataFrame:
     )
     panel["deep"] = panel["deep_poverty_area"].astype(int)
     panel["log_spend"] = np.log(panel["spend"])
-    return panel
+    return panel, int(unknown.sum())
 
 
 def fit_spending_shift(data: pd.DataFrame, *, start: int = 2017, ci: float = 0.95) -> pd.DataFrame:
@@ -209,10 +252,10 @@ def fit_spending_shift(data: pd.DataFrame, *, start: int = 2017, ci: float = 0.9
             f"start={start} must fall after the first year and within the data "
             f"({years[0] if years else '?'}-{years[-1] if years else '?'})"
         )
-    panel = _area_year(data)
+    panel, excluded = _area_year(data)
     panel["treat_post"] = panel["deep"] * (panel["year"] >= start)
     did, g = _clustered_ols("log_spend ~ treat_post + C(area) + C(year)", panel, "area")
-    out = [_tidy(did, "did", {"treat_post": f"deep_poverty_area:post{start}"}, g, ci)]
+    out = [_tidy(did, "did", {"treat_post": f"deep_poverty_area:post{start}"}, g, ci, excluded)]
     ref = years[0]
     terms = {}
     for y in years[1:]:
@@ -222,7 +265,7 @@ def fit_spending_shift(data: pd.DataFrame, *, start: int = 2017, ci: float = 0.9
     es, g = _clustered_ols(
         "log_spend ~ " + " + ".join(terms) + " + C(area) + C(year)", panel, "area"
     )
-    out.append(_tidy(es, "event_study", terms, g, ci))
+    out.append(_tidy(es, "event_study", terms, g, ci, excluded))
     ref_row = pd.DataFrame(
         [
             {
@@ -235,6 +278,7 @@ def fit_spending_shift(data: pd.DataFrame, *, start: int = 2017, ci: float = 0.9
                 "p_value": np.nan,
                 "n_obs": int(es.nobs),
                 "n_clusters": g,
+                "n_unknown_excluded": excluded,
             }
         ]
     )
@@ -244,9 +288,14 @@ def fit_spending_shift(data: pd.DataFrame, *, start: int = 2017, ci: float = 0.9
 def regional_effects(
     data: pd.DataFrame, *, cluster: str = "org_name", start: int = 2017, ci: float = 0.95
 ) -> pd.DataFrame:
-    """All regional models of a run as one table (tables/regional_effects.csv)."""
+    """The baseline, its range over rows of unknown 三区三州 status (counted in, counted out) and the
+    spending shift, as one table (tables/regional_effects.csv)."""
     return pd.concat(
-        [fit_baseline(data, cluster=cluster, ci=ci), fit_spending_shift(data, start=start, ci=ci)],
+        [
+            fit_baseline(data, cluster=cluster, ci=ci),
+            fit_baseline_unknown_bounds(data, cluster=cluster, ci=ci),
+            fit_spending_shift(data, start=start, ci=ci),
+        ],
         ignore_index=True,
     )
 
@@ -266,6 +315,7 @@ def _reference_row(model: str, term: str, n_obs: int, n_clusters: int) -> dict:
         "p_value": np.nan,
         "n_obs": n_obs,
         "n_clusters": n_clusters,
+        "n_unknown_excluded": 0,
     }
 
 
@@ -311,7 +361,7 @@ def fit_province_effects(
     """
     _check_frame(data, [*BASELINE_COLUMNS, cluster])
     _check_ci(ci)
-    use = _projects(data)
+    use, _ = _projects(data, need_deep=False)
     use = use[use["province"].notna() & use[cluster].notna()].copy()
     use["province"] = use["province"].astype(str)
     n_prov = use["province"].nunique()
@@ -428,7 +478,7 @@ def fit_heterogeneity(
         raise ParameterError(f"by must be one of {HETEROGENEITY_BY}, got {by!r}")
     _check_frame(data, [*BASELINE_COLUMNS, by, cluster])
     _check_ci(ci)
-    use = _projects(data)
+    use, excluded = _projects(data)
     use = use[use[by].notna() & use[cluster].notna()].copy()
     use["level"] = use[by].astype(str)
     if isinstance(data[by].dtype, pd.CategoricalDtype):
@@ -456,7 +506,7 @@ def fit_heterogeneity(
         formula += " + C(level)"
     frame = use[["log_cpb", "sector", "year", "level", cluster, *terms]]
     result, g = _clustered_ols(formula, frame, cluster)
-    table = _tidy(result, f"heterogeneity_{by}", terms, g, ci)
+    table = _tidy(result, f"heterogeneity_{by}", terms, g, ci, excluded)
     table["p_value_holm"] = multipletests(table["p_value"].to_numpy(), method="holm")[1]
     return table
 
@@ -550,7 +600,7 @@ def spending_shift_inference(
     _check_frame(data, ["expenditure_yuan", "deep_poverty_area", "year", "province"])
     _check_ci(ci)
     _check_reps_seed(reps, seed)
-    panel = _area_year(data)
+    panel, excluded = _area_year(data)
     panel["treat_post"] = panel["deep"] * (panel["year"] >= start)
     cr1, g = _clustered_ols("log_spend ~ treat_post + C(area) + C(year)", panel, "area")
     # No CR3 row: with area fixed effects and area clusters, leaving an area out leaves its dummy
@@ -568,6 +618,7 @@ def spending_shift_inference(
         cr3=False,
     )
     out = pd.concat(tables, ignore_index=True).reindex(columns=INFERENCE_COLUMNS)
+    out["n_unknown_excluded"] = excluded
     out["bootstrap_reps"] = out["bootstrap_reps"].astype("Int64")
     out["seed"] = out["seed"].astype("Int64")
     return out
@@ -614,7 +665,7 @@ def baseline_inference(
     if second_cluster is not None and second_cluster == cluster:
         raise ParameterError(f"second_cluster must differ from cluster, both are {cluster!r}")
 
-    use = _projects(data)
+    use, excluded = _projects(data)
     cols = ["log_cpb", "deep", "sector", "year", cluster]
     cr1, g = _clustered_ols(BASELINE_FORMULA, use[cols], cluster)
     term = {"deep": "deep_poverty_area"}
@@ -635,6 +686,7 @@ def baseline_inference(
         tables.append(t)
 
     out = pd.concat(tables, ignore_index=True).reindex(columns=INFERENCE_COLUMNS)
+    out["n_unknown_excluded"] = excluded
     out["bootstrap_reps"] = out["bootstrap_reps"].astype("Int64")
     out["seed"] = out["seed"].astype("Int64")
     return out

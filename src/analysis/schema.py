@@ -29,7 +29,12 @@ PROJECTS_SCHEMA = pa.DataFrameSchema(
         "province_code": pa.Column(_STR, pa.Check.str_matches(r"^\d{2}$"), nullable=True),
         "prefecture": pa.Column(_STR, nullable=True),
         "county": pa.Column(_STR, nullable=True),
-        "deep_poverty_area": pa.Column(bool),
+        "deep_poverty_area": pa.Column(pd.BooleanDtype(), nullable=True, coerce=True),
+        # Added with the 832 counties; not required, so processed data of earlier versions still read.
+        "poverty_county": pa.Column(pd.BooleanDtype(), nullable=True, coerce=True, required=False),
+        "poverty_exit_year": pa.Column(
+            "Int64", pa.Check.in_range(2016, 2020), nullable=True, coerce=True, required=False
+        ),
         "sector": pa.Column(pd.CategoricalDtype(SECTORS), nullable=False),
         "expenditure_yuan": pa.Column("float64", pa.Check.ge(0), nullable=False),
         "beneficiaries": pa.Column("Int64", pa.Check.ge(0), nullable=True),

@@ -48,7 +48,8 @@ def reconcile_published(data: pd.DataFrame, *, threshold: float = 0.05) -> pd.Da
     pub = load_reference("published_totals")
     pub["value"] = pub["value"].astype(float)
     d18 = data[data["year"] == 2018]
-    jd = data[data["joint_funded"] & data["deep_poverty_area"] & data["year"].between(2017, 2019)]
+    deep = data["deep_poverty_area"].eq(True).fillna(False).to_numpy(dtype=bool)  # unknown: not in
+    jd = data[data["joint_funded"].to_numpy(dtype=bool) & deep & data["year"].between(2017, 2019)]
     ours = {
         ("national social organizations", "2018", "projects"): len(d18),
         ("national social organizations", "2018", "organizations"): d18["org_name"].nunique(),
