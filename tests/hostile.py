@@ -110,3 +110,74 @@ def shared_strings_bomb(path: Path, mib: int = 1200) -> Path:
         yield b"</sst>"
 
     return write_xlsx(path, sheet_xml(REGISTER_ROWS), shared_strings_chunks=chunks())
+
+
+def sheet_with(extra_cells: str, *, dimension: str = "A1:E2") -> str:
+    return sheet_xml(REGISTER_ROWS, dimension=dimension, extra_cells=extra_cells)
+
+
+def odd_reference_xlsx(path: Path) -> Path:
+    """The far cell written with single quotes, lower case and spaces around '=' (valid XML)."""
+    return write_xlsx(
+        path,
+        sheet_with(
+            "<row r = '1048576'><c r = 'xfd1048576' t='inlineStr'><is><t>x</t></is></c></row>"
+        ),
+    )
+
+
+def cells_without_references_xlsx(path: Path, cells: int = 6_000_000) -> Path:
+    """Millions of cells with no r attribute (positions implied), in a file of about a megabyte."""
+    row = "<row>" + "<c\n><v>1</v></c>" * 1000 + "</row>"
+    body = row * (cells // 1000)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        z.writestr("_rels/.rels", _ROOT_RELS)
+        z.writestr("xl/workbook.xml", _WORKBOOK)
+        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        z.writestr("xl/worksheets/sheet1.xml", sheet_with(body))
+    return path
+
+
+def huge_inline_string_xlsx(path: Path, mib: int = 300) -> Path:
+    """One cell holding hundreds of MiB of text (Excel allows 32,767 characters)."""
+    head = sheet_with("@@").split("@@")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name, text in (
+            ("[Content_Types].xml", _CONTENT_TYPES),
+            ("_rels/.rels", _ROOT_RELS),
+            ("xl/workbook.xml", _WORKBOOK),
+            ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
+        ):
+            z.writestr(name, text)
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            fh.write(head[0].encode() + b'<row r="3"><c r="A3" t="inlineStr"><is><t>')
+            chunk = b"a" * (1 << 20)
+            for _ in range(mib):
+                fh.write(chunk)
+            fh.write(b"</t></is></c></row>" + head[1].encode())
+    return path
+
+
+def renamed_parts_xlsx(path: Path) -> Path:
+    """The far cell in a sheet stored as xl/Worksheets/Sheet1.xml (the reader ignores case)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        z.writestr("_rels/.rels", _ROOT_RELS)
+        z.writestr("xl/workbook.xml", _WORKBOOK)
+        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        z.writestr("xl/Worksheets/Sheet1.xml", sheet_with(_far("ZZ200000")))
+    return path
+
+
+def wide_csv(path: Path, fields: int = 2_000_000) -> Path:
+    """A header and one row of millions of fields."""
+    path.write_bytes("实施机构,年度,省份,支出金额,受益人数\n".encode() + b"," * fields + b"\n")
+    return path
+
+
+def sparse_csv(path: Path, size: int = 2 << 30) -> Path:
+    """Gigabytes of NULs that take no disk space."""
+    with path.open("wb") as fh:
+        fh.truncate(size)
+    return path

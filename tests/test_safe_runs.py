@@ -223,6 +223,10 @@ BAD_VALUES = {
     "cluster": '"nonexistent_column"',
     "reconcile_threshold": "2",
     "cpb_high": "0",
+    "cpb_high=inf": "Infinity",
+    "seed": "99999999999999999999999",
+    "encoding=hex": '"hex"',
+    "raw_paths=not a register": '["data/raw/README.md"]',
     "encoding": '"klingon-8"',
     "aliases_path": '"no_such_aliases.csv"',
     "raw_paths": '["no_such_register.csv"]',
@@ -454,6 +458,12 @@ def _hostile(tmp: Path) -> dict[str, Path]:
     odd = Path(os.fsdecode(bytes(tmp) + b"/\xff\xfe register.csv"))
     odd.write_bytes(b"\x00\x01 not a register")
     cases["non-UTF-8 file name"] = odd
+    cases["far cell, odd quoting"] = hostile.odd_reference_xlsx(tmp / "quotes.xlsx")
+    cases["cells without references"] = hostile.cells_without_references_xlsx(tmp / "norefs.xlsx")
+    cases["huge inline string"] = hostile.huge_inline_string_xlsx(tmp / "inline.xlsx")
+    cases["parts named in another case"] = hostile.renamed_parts_xlsx(tmp / "case.xlsx")
+    cases["a row of millions of fields"] = hostile.wide_csv(tmp / "wide.csv")
+    cases["a sparse 2 GiB file"] = hostile.sparse_csv(tmp / "sparse.csv")
     return cases
 
 
@@ -465,7 +475,9 @@ def hostile_files(tmp_path_factory):
 @pytest.mark.parametrize(
     "case",
     ["far cell XFD1048576", "far cell ZZ200000", "far cell under a lying dimension",
-     "shared-strings bomb", "FIFO", "/dev/zero", "a link to /dev/zero", "non-UTF-8 file name"],
+     "shared-strings bomb", "FIFO", "/dev/zero", "a link to /dev/zero", "non-UTF-8 file name",
+     "far cell, odd quoting", "cells without references", "huge inline string",
+     "parts named in another case", "a row of millions of fields", "a sparse 2 GiB file"],
 )  # fmt: skip
 @pytest.mark.parametrize("command", ["clean", "inspect"])
 def test_hostile_input_ends_quickly_in_one_line_with_little_memory(
@@ -646,3 +658,143 @@ def test_a_non_editable_install_runs_on_a_clone(project, tmp_path):
     assert done.returncode == 0, done.stderr
     manifest = json.loads((project / "reports" / "r" / "manifest.json").read_text())
     assert list(manifest["inputs"]) == [str(project / "data" / "raw" / "demo_register.csv")]
+
+
+# --- attacks found in review: each once broke a promise ---------------------------------------------
+
+
+def test_the_lock_never_follows_a_link_or_touches_a_users_file(project, tmp_path):
+    folder = tmp_path / "L"
+    folder.mkdir()
+    (folder / "precious.txt").write_text("notes")
+    (folder / ".r2.lock").symlink_to("precious.txt")
+    (folder / ".r3.lock").write_text("my own file that happens to have this name")
+    before = tree(folder)
+    for name in ("r2", "r3"):
+        line = one_line(cli(project, "run", "--out", str(folder / name), "--notebook", "01_clean"))
+        assert "not a lock file of this toolkit" in line
+    assert tree(folder) == before
+
+
+def test_a_name_with_glob_characters_cleans_only_its_own_debris(tmp_path):
+    from analysis.runfolder import BUILDING_MARK, RunLock, clean_debris
+
+    live = tmp_path / f".a.building-{os.getpid()}"
+    live.mkdir()
+    (live / BUILDING_MARK).write_text("{}")
+    stale_discard = tmp_path / ".*.discard-1-2"
+    stale_discard.mkdir()
+    users = tmp_path / ".*.discard-notes"
+    users.mkdir()
+    with RunLock(tmp_path / "*"):
+        clean_debris(tmp_path / "*")
+    assert live.is_dir(), "another run's building folder was touched"
+    assert not stale_discard.exists() and users.is_dir()
+
+
+def test_a_failed_run_folder_with_a_users_note_is_refused_not_deleted(project, tmp_path):
+    failed = make_run_folder(tmp_path / "f.failed", {"NOTES.md": "my diagnosis"})
+    manifest = json.loads((failed / "manifest.json").read_text())
+    manifest["run"] = "f"
+    (failed / "manifest.json").write_text(json.dumps(manifest))
+    line = one_line(cli(project, "run", "--out", str(tmp_path / "f"), "--notebook", "01_clean"))
+    assert "NOTES.md" in line
+    assert (failed / "NOTES.md").read_text() == "my diagnosis"
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        {"made_by": "analysis run"},  # marked, but no list of files
+        {"made_by": "analysis run", "files": [{"a": 1}]},  # a list that is not of names
+        {"run": "old", "versions": {"analysis": "0.1"}, "outputs": {}, "notebooks": {}},  # legacy
+    ],
+)
+def test_a_run_folder_whose_manifest_does_not_list_a_file_is_refused(project, tmp_path, manifest):
+    old = tmp_path / "old"
+    (old / "tables").mkdir(parents=True)
+    (old / "tables" / "my_thesis_table.xlsx").write_bytes(b"mine")
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    before = tree(tmp_path)
+    line = one_line(cli(project, "run", "--out", str(old), "--notebook", "01_clean"))
+    assert "nothing was touched" in line
+    assert tree(tmp_path) == before
+
+
+def test_a_linked_data_raw_is_still_protected(project, tmp_path):
+    shared = tmp_path / "shared_raw"
+    shutil.move(project / "data" / "raw", shared)
+    (project / "data" / "raw").symlink_to(shared)
+    line = one_line(cli(project, "run", "--out", "data/raw/results", "--notebook", "01_clean"))
+    assert "data/raw" in line and not (shared / "results").exists()
+
+
+def test_clean_never_removes_a_users_folder_that_looks_like_staging(tmp_path):
+    out = tmp_path / "out"
+    backup = out / ".staging-999999-my-backup"
+    backup.mkdir(parents=True)
+    (backup / "keep.txt").write_text("mine")
+    lines = DEMO.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    reg = tmp_path / "r.csv"
+    reg.write_text(lines[0] + "".join(lines[1:30]), encoding="utf-8-sig")
+    done = subprocess.run(
+        [ANALYSIS, "clean", str(reg), "--out", str(out)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert (backup / "keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".staging")) == [backup.name]
+
+
+def test_demo_data_overwrites_only_the_demo(tmp_path):
+    mine = tmp_path / "demo_register.csv"
+    mine.write_text("id,method,source\n1,simulated annealing,real field data\n", encoding="utf-8")
+    done = subprocess.run(
+        [ANALYSIS, "demo-data", "--out", str(tmp_path)], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "not overwritten" in done.stderr
+    assert mine.read_text(encoding="utf-8").startswith("id,method")
+
+
+def test_a_worker_whose_run_died_before_it_started_ends_at_once(tmp_path):
+    """The run's pid is passed to the worker: a worker that starts after its parent died (its parent
+    is then init, or a subreaper) ends instead of waiting on the wrong parent forever."""
+    code = (
+        "import sys, time\n"
+        "from analysis.runner import _worker_init\n"
+        "_worker_init(sys.argv[1], 999999999)\n"
+        "time.sleep(30)\n"
+    )
+    (tmp_path / ".runtime").mkdir()
+    t0 = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, timeout=60
+    )
+    assert done.returncode == 1 and time.monotonic() - t0 < 10
+
+
+def test_an_out_name_that_is_not_utf8_is_refused_in_one_line(project, tmp_path):
+    odd = os.fsdecode(bytes(tmp_path) + b"/\xffrun")
+    line = one_line(cli(project, "run", "--out", odd, "--notebook", "01_clean"))
+    assert "UTF-8" in line and not list(tmp_path.glob(".*"))
+
+
+def test_usage_errors_and_yaml_bombs_are_one_line(project, tmp_path):
+    laugh = tmp_path / "laugh.yaml"
+    laugh.write_text(
+        "a: &a [1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nbootstrap_reps: *b\n"
+    )
+    numeric = tmp_path / "numeric.yaml"
+    numeric.write_text("1: 2\n")
+    for args in (
+        ["run", "--out"],
+        ["run", "-p", "lang"],
+        ["clean"],
+        ["clean", str(DEMO), "--out", str(tmp_path / "o"), "--max-cells", "abc"],
+        ["demo-data", "--seed", "-1", "--out", str(tmp_path / "d")],
+        ["run", "--params", str(laugh), "--out", str(tmp_path / "r")],
+        ["run", "--params", str(numeric), "--out", str(tmp_path / "r")],
+        ["run", "--out", str(tmp_path / "r"), "--notebook", "02_cost_per_beneficiary"],
+    ):
+        t0 = time.monotonic()
+        one_line(cli(project, *args, timeout=60))
+        assert time.monotonic() - t0 < 20, args

@@ -42,16 +42,11 @@ _KEYS = {"name", "base", "grid", "sets", "notebooks"}
 
 def read_grid(path) -> dict:
     """Read and check a grid file (YAML); one line naming the file and the problem when it is wrong."""
-    import yaml
 
-    from analysis.paths import require_regular_file
+    from analysis.parameters import read_yaml
 
     p = resolve_path(path)
-    try:
-        require_regular_file(p, what="grid file")
-        spec = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"{p}: cannot read the grid ({exc.__class__.__name__})") from None
+    spec = read_yaml(p, "grid file") or {}
     if not isinstance(spec, dict):
         raise ParameterError(f"{p}: a grid file is a mapping with base, grid, sets, notebooks")
     unknown = sorted(set(spec) - _KEYS)

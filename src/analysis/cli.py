@@ -28,24 +28,15 @@ def _value(text: str):
 
 
 def _cmd_run(args) -> int:
-    import yaml
 
-    from analysis.paths import project_or_error, require_regular_file
+    from analysis.parameters import read_yaml
+    from analysis.paths import project_or_error
     from analysis.runner import run_notebooks
 
     params = {}
     if args.params:
         path = from_cwd(args.params)
-        try:
-            require_regular_file(path, what="parameter file")
-            with open(path, encoding="utf-8") as fh:
-                loaded = yaml.safe_load(fh) or {}
-        except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ParameterError(
-                f"{display_path(path)}: cannot read parameters ({exc.__class__.__name__})"
-            ) from None
-        except AnalysisError as exc:
-            raise ParameterError(str(exc)) from None
+        loaded = read_yaml(path, "parameter file") or {}
         if not isinstance(loaded, dict):
             raise ParameterError(
                 f"{display_path(path)}: parameters must be a mapping of name: value"
@@ -74,11 +65,17 @@ def _cmd_batch(args) -> int:
         scheduler=args.scheduler,
         workers=args.workers,
         connect_timeout=args.connect_timeout,
+        progress=sys.stderr.isatty(),
     )
     failed = summary[summary["status"] != "succeeded"]
     print(f"batch: {len(summary) - len(failed)} of {len(summary)} runs succeeded")
-    for row in failed.itertuples():
-        print(f"analysis batch: run {row.run} failed: {row.error}", file=sys.stderr)
+    if len(failed):
+        first = failed.iloc[0]
+        print(
+            f"analysis batch: error: {len(failed)} of {len(summary)} runs failed (each in "
+            f"batch_summary.csv); first, {first['run']}: {first['error']}",
+            file=sys.stderr,
+        )
     return 1 if len(failed) else 0
 
 
@@ -131,6 +128,9 @@ def _cmd_inspect(args) -> int:
 def _cmd_demo(args) -> int:
     from analysis.demo import write_demo_register
 
+    if args.seed < 0 or args.seed >= 2**63:
+        raise ParameterError(f"--seed must be a whole number from 0 to 2**63 - 1, got {args.seed}")
+
     out = from_cwd(args.out) if args.out is not None else None
     if out is None:
         from analysis.paths import project_or_error
@@ -164,11 +164,19 @@ def _limit_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (the usage itself is in --help)."""
+
+    def error(self, message: str):
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
     from analysis.demo import DEMO_SEED
 
-    p = argparse.ArgumentParser(prog="analysis", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="analysis", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="run every notebook in order into a run folder")
     r.add_argument("--params", help="YAML file of notebook parameters")
     r.add_argument(

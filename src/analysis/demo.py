@@ -661,6 +661,23 @@ def _truth(seed: int, df: pd.DataFrame, extra: dict, planted: dict) -> dict:
     }
 
 
+def _is_demo_file(path: Path) -> bool:
+    """A demo register (its exact header row, every data row marked 模拟数据) or a demo truth file
+    (JSON with the truth's keys): the only files ``demo-data`` overwrites."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    text = head.decode("utf-8", "replace").removeprefix("\ufeff")
+    if path.name.endswith(".json"):
+        try:
+            truth = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            return False
+        return isinstance(truth, dict) and {"seed", "calibrated_to"} <= set(truth)
+    lines = text.splitlines()
+    body = [ln for ln in lines[1:-1] if ln.strip(", \t")]  # the last line may be cut at 1 MiB
+    return bool(lines) and lines[0] == ",".join(HEADERS) and all("模拟" in ln for ln in body)
+
+
 def write_demo_register(out_dir, *, seed: int = DEMO_SEED) -> dict[str, Path]:
     """Write ``demo_register.csv`` (UTF-8 with BOM, as Excel exports it) and ``demo_truth.json``,
     each atomically. A file of either name that is not a simulated demo file is refused, not
@@ -674,12 +691,10 @@ def write_demo_register(out_dir, *, seed: int = DEMO_SEED) -> dict[str, Path]:
     for path in (reg, tru):
         if path.is_symlink() or (path.exists() and not path.is_file()):
             raise ParameterError(f"{display_path(path)}: exists and is not a regular file")
-        if path.is_file():
-            head = path.open("rb").read(1 << 16).decode("utf-8", "replace")
-            if "模拟" not in head and "simulated" not in head.lower():
-                raise ParameterError(
-                    f"{display_path(path)}: exists and is not the simulated demo; not overwritten"
-                )
+        if path.is_file() and not _is_demo_file(path):
+            raise ParameterError(
+                f"{display_path(path)}: exists and is not the simulated demo; not overwritten"
+            )
     text, truth = make_demo_register(seed)
     write_text("\ufeff" + text, reg)
     write_text(json.dumps(truth, ensure_ascii=False, indent=2, sort_keys=True) + "\n", tru)

@@ -382,13 +382,33 @@ def _looks_utf8(data: bytes) -> bool:
     return True
 
 
+MAX_FIELDS = 10_000  # fields in one row: registers have tens; a row of millions is hostile
+
+
+def _too_many_fields(data: bytes) -> int | None:
+    """The 1-based line number of the first line with more than MAX_FIELDS delimiters, or None."""
+    if max(data.count(b","), data.count(b"\t"), data.count(b";")) <= MAX_FIELDS:
+        return None
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if max(line.count(b","), line.count(b"\t"), line.count(b";")) > MAX_FIELDS:
+            return number
+    return None
+
+
 def _read_csv(path: Path, encoding: str | None, label: str, extra_aliases=None) -> pd.DataFrame:
-    data = path.read_bytes()
     name = display_path(path)
+    with path.open("rb") as fh:  # a sparse file of gigabytes of NULs is refused after 4 KiB
+        head = fh.read(4096)
+        if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise RegisterError("binary content, not a text CSV", file=name)
+        data = head + fh.read()
     if not data or data.isspace():
         raise RegisterError("the file is empty", file=name)
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise RegisterError("binary content, not a text CSV", file=name)
+    line = _too_many_fields(data)
+    if line is not None:
+        raise RegisterError(
+            f"line {line} has more than {MAX_FIELDS:,} fields; not a register", file=name
+        )
     if encoding is None and _looks_utf8(data):
         # Parsed as UTF-8 straight away: the parsers decode strictly, so a file that is not UTF-8
         # after all raises UnicodeDecodeError and is detected and decoded below.
@@ -699,14 +719,19 @@ def check_clean_out(out: Path) -> Path:
     return out
 
 
+_STAGING = re.compile(r"\.staging-(\d+)-[a-z0-9_]{8}")
+_STAGING_MARK = ".analysis-staging"
+
+
 def _remove_dead_staging(out: Path) -> None:
-    """Staging folders of `analysis clean` processes that were killed (their pid is gone)."""
+    """Staging folders of `analysis clean` processes that were killed: named as mkdtemp names ours,
+    holding our mark, and their pid gone. Anything else is left alone."""
     for folder in out.glob(".staging-*"):
-        pid = folder.name.split("-")[1] if folder.name.count("-") >= 2 else ""
-        if not pid.isdigit():
+        m = _STAGING.fullmatch(folder.name)
+        if not m or folder.is_symlink() or not (folder / _STAGING_MARK).is_file():
             continue
         try:
-            os.kill(int(pid), 0)
+            os.kill(int(m.group(1)), 0)
         except ProcessLookupError:
             shutil.rmtree(folder, ignore_errors=True)
         except PermissionError:
@@ -729,6 +754,7 @@ def write_clean_outputs(result, out_dir) -> dict[str, Path]:
     _remove_dead_staging(out)
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=out))
     try:
+        (staging / _STAGING_MARK).touch()
         result.data.to_parquet(staging / "projects.parquet", index=False)
         write_table(result.rejected, staging / "rejected.csv")
         write_json(result.report, staging / "cleaning_report.json")

@@ -14,7 +14,9 @@ returns an error text or None.
 
 from __future__ import annotations
 
+import ast
 import codecs
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +26,7 @@ from analysis.paths import display_path, require_regular_file
 
 __all__ = [
     "CHECKS",
+    "read_yaml",
     "OUTPUT_FOLDERS",
     "check_parameters",
     "check_types",
@@ -61,8 +64,8 @@ def _greater_than(value, args, ctx) -> str | None:
 
 
 def _between(value, args, ctx) -> str | None:
-    lo, hi = (_number(a) for a in args.split(","))
-    return None if lo <= value <= hi else f"must be between {lo:g} and {hi:g}"
+    lo, hi = (a.strip() for a in args.split(","))
+    return None if _number(lo) <= value <= _number(hi) else f"must be between {lo} and {hi}"
 
 
 def _cpi_year(value, args, ctx) -> str | None:
@@ -73,31 +76,50 @@ def _cpi_year(value, args, ctx) -> str | None:
     return None if lo <= value <= hi else f"must be a year of the shipped CPI table ({lo}-{hi})"
 
 
+REGISTER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", "")
+
+
 def _existing_files(value, args, ctx) -> str | None:
     if not value:
         return "must name at least one file"
     for item in value:
         if not isinstance(item, str) or not item:
-            return f"must be a list of file paths, got the item {item!r}"
+            return f"must be a list of file paths, got the item {_short(item)}"
         path = ctx["resolve"](item)
         try:
             require_regular_file(path)
         except Exception as exc:  # RegisterError: one line naming the file
             return str(exc)
+        if args == "registers" and path.suffix.lower() not in REGISTER_SUFFIXES:
+            return f"{display_path(path)}: not a register file (.csv, .tsv, .txt, .xlsx, .xls)"
     return None
 
 
 def _existing_file_or_empty(value, args, ctx) -> str | None:
-    return None if value == "" else _existing_files([value], args, ctx)
+    return None if value == "" else _existing_files([value], "", ctx)
+
+
+def _greater_than_parameter(value, args, ctx) -> str | None:
+    other = ctx.get("values", {}).get(args)
+    if other is None or value > other:
+        return None
+    return f"must be greater than {args} ({other:g})"
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _encoding_or_empty(value, args, ctx) -> str | None:
     if value == "":
         return None
     try:
-        codecs.lookup(value)
+        info = codecs.lookup(value)
     except LookupError:
         return f"unknown text encoding {value!r}"
+    if not getattr(info, "_is_text_encoding", True):  # hex, base64, zlib: bytes to bytes
+        return f"{value!r} is not a text encoding"
     return None
 
 
@@ -122,6 +144,7 @@ CHECKS: dict[str, Callable] = {
     "existing files": _existing_files,
     "existing file or empty": _existing_file_or_empty,
     "encoding or empty": _encoding_or_empty,
+    "greater than parameter": _greater_than_parameter,
     "folder inside the run": _folder_in_run,
 }
 
@@ -137,6 +160,9 @@ def declared_parameters(path) -> dict[str, dict]:
 
 def check_types(params: dict, declared: dict[str, dict[str, dict]]) -> None:
     """Refuse unknown names and values of the wrong type (``declared``: notebook -> parameters)."""
+    odd = [k for k in params if not isinstance(k, str)]
+    if odd:
+        raise ParameterError(f"parameter names must be text, got {_short(odd[0])}")
     known = set().union(*(d.keys() for d in declared.values())) if declared else set()
     unknown = sorted(set(params) - known)
     if unknown:
@@ -151,7 +177,9 @@ def check_types(params: dict, declared: dict[str, dict[str, dict]]) -> None:
             want = spec[name].get("inferred_type_name", "None")
             wrong = want in _TYPES and not isinstance(value, _TYPES[want])
             if wrong or (want in ("int", "float") and isinstance(value, bool)):
-                raise ParameterError(f"parameter {name}={value!r}: expected {want}")
+                raise ParameterError(f"parameter {name}={_short(value)}: expected {want}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ParameterError(f"parameter {name}={value!r}: must be a finite number")
 
 
 def check_values(params: dict, declared: dict[str, dict[str, dict]], **context) -> None:
@@ -161,6 +189,7 @@ def check_values(params: dict, declared: dict[str, dict[str, dict]], **context) 
     folders must lie).
     """
     context.setdefault("resolve", lambda p: Path(p).resolve())
+    context["values"] = {**_defaults(declared), **params}
     for name, value in params.items():
         spec = next((d[name] for d in declared.values() if name in d), None)
         rule = constraint_of(spec.get("help", "")) if spec else None
@@ -172,10 +201,48 @@ def check_values(params: dict, declared: dict[str, dict[str, dict]], **context) 
         problem = CHECKS[kind](value, args, context)
         if problem:
             shown = value if not isinstance(value, str) else display_path(value)
-            raise ParameterError(f"parameter {name}={shown!r}: {problem}")
+            raise ParameterError(f"parameter {name}={_short(shown)}: {problem}")
+
+
+def _defaults(declared: dict[str, dict[str, dict]]) -> dict:
+    """The notebooks' own default values (for constraints that compare two parameters)."""
+    out = {}
+    for spec in declared.values():
+        for name, info in spec.items():
+            try:
+                out[name] = ast.literal_eval(str(info.get("default")))
+            except (ValueError, SyntaxError):
+                continue
+    return out
 
 
 def check_parameters(params: dict, declared: dict[str, dict[str, dict]], **context) -> None:
     """Types first, then values (see :func:`check_types` and :func:`check_values`)."""
     check_types(params, declared)
     check_values(params, declared, **context)
+
+
+MAX_YAML_BYTES = 1 << 20
+
+
+def read_yaml(path: Path, what: str) -> object:
+    """A small YAML file of parameters or a grid: at most 1 MiB, no anchors or aliases (a few hundred
+    bytes of nested aliases expand to gigabytes), read with the safe loader. One line on any problem."""
+    import yaml
+
+    name = display_path(path)
+    try:
+        require_regular_file(path, what=what)
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise ParameterError(f"{name}: a {what} over 1 MiB is not a {what}")
+        text = path.read_text(encoding="utf-8")
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise ParameterError(f"{name}: YAML aliases (*name) are not accepted in a {what}")
+        return yaml.safe_load(text)
+    except ParameterError:
+        raise
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"{name}: cannot read the {what} ({exc.__class__.__name__})") from None
+    except Exception as exc:  # RegisterError from require_regular_file: one line naming the file
+        raise ParameterError(str(exc)) from None

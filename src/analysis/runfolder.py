@@ -23,8 +23,10 @@ import contextlib
 import datetime as _dt
 import errno
 import fcntl
+import glob
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -42,6 +44,7 @@ __all__ = [
     "is_run_folder",
     "new_building",
     "plain_name",
+    "remove_failed",
     "remove_own",
     "replace_with",
 ]
@@ -92,13 +95,28 @@ def _files(folder: Path) -> set[str]:
     }
 
 
+def _listed(manifest: dict) -> set[str] | None:
+    """The files a run folder's manifest says the run wrote, or None when it does not say.
+
+    Marked manifests list them in ``files``; manifests from before the mark list the outputs by hash
+    (``outputs``) and the notebooks by name."""
+    files = manifest.get("files")
+    if manifest.get("made_by") == MARK["made_by"]:
+        if isinstance(files, list) and all(isinstance(f, str) for f in files):
+            return {*files, "manifest.json"}
+        return None
+    outputs, notebooks = manifest.get("outputs"), manifest.get("notebooks")
+    if not isinstance(outputs, dict) or not isinstance(notebooks, dict):
+        return None
+    return {*map(str, outputs), *(f"notebooks/{n}.ipynb" for n in notebooks), "manifest.json"}
+
+
 def foreign_files(folder: Path, manifest: dict) -> list[str]:
-    """Files in a run folder that the run did not write (a user's own notes, say)."""
+    """Files in a run folder that the run did not write (a user's own notes, say); every file when
+    the manifest does not list what the run wrote."""
     present = _files(folder) - {BUILDING_MARK}
-    listed = manifest.get("files")
-    if isinstance(listed, list):
-        return sorted(present - set(listed) - {"manifest.json"})
-    return sorted(p for p in present if p.split("/")[0] not in _RUN_ENTRIES)
+    listed = _listed(manifest)
+    return sorted(present if listed is None else present - listed)
 
 
 def is_run_folder(folder: Path, *, failed: bool = False) -> bool:
@@ -120,6 +138,10 @@ def _inside(path: Path, folder: Path) -> bool:
 
 def _check_place(out: Path, flag: str) -> Path:
     """The checks shared by run and batch folders; return the real path (links resolved)."""
+    try:
+        os.fsencode(out).decode("utf-8")
+    except UnicodeDecodeError:
+        raise _refuse(out, "is not a valid UTF-8 name (rename it)", flag) from None
     if out.is_symlink():
         raise _refuse(out, "is a symbolic link (give the folder it points to)", flag)
     real = Path(os.path.realpath(out))
@@ -134,7 +156,7 @@ def _check_place(out: Path, flag: str) -> Path:
         if _inside(root, real):
             raise _refuse(out, "is the project folder or a parent of it", flag)
         for sub in PROTECTED:
-            if _inside(real, root / sub):
+            if _inside(real, root / sub) or _inside(real, Path(os.path.realpath(root / sub))):
                 raise _refuse(
                     out, f"is inside the project's {sub}/ (not a place for outputs)", flag
                 )
@@ -170,8 +192,19 @@ def check_out(out: Path, *, flag: str = "--out") -> Path:
                     flag,
                 )
     failed = real.with_name(f"{real.name}.failed")
-    if (failed.exists() or failed.is_symlink()) and not is_run_folder(failed, failed=True):
-        raise _refuse(out, f"{display_path(failed)} exists and is not a failed run folder", flag)
+    if failed.exists() or failed.is_symlink():
+        if not is_run_folder(failed, failed=True):
+            raise _refuse(
+                out, f"{display_path(failed)} exists and is not a failed run folder", flag
+            )
+        foreign = foreign_files(failed, _manifest(failed) or {})
+        if foreign:
+            raise _refuse(
+                out,
+                f"{display_path(failed)} holds files the run did not write "
+                f"({', '.join(foreign[:5])}); move them out first",
+                flag,
+            )
     return real
 
 
@@ -217,6 +250,17 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _is_lock_text(text: str) -> bool:
+    """Empty (created, not yet written) or the JSON a holder writes: {"pid": ..., "started": ...}."""
+    if not text.strip():
+        return True
+    try:
+        info = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(info, dict) and set(info) == {"pid", "started"}
+
+
 class RunLock:
     """An exclusive OS lock on ``.<name>.lock`` beside a run folder, holding the owner's pid.
 
@@ -230,9 +274,39 @@ class RunLock:
         self.out = out
         self.fd: int | None = None
 
+    def _open(self) -> int:
+        """Open the lock file without following a link; a file of that name that is not a lock
+        file of ours (a user's file, a link) is refused, never truncated or removed."""
+        flags = os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW
+        try:
+            return os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            pass
+        try:
+            fd = os.open(self.path, flags)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+                raise self._not_ours() from None
+            raise
+        st = os.fstat(fd)
+        text = os.pread(fd, 4097, 0).decode("utf-8", "replace")
+        if not _is_lock_text(text) or not (st.st_mode & 0o170000 == 0o100000):
+            os.close(fd)
+            raise self._not_ours()
+        return fd
+
+    def _not_ours(self) -> ParameterError:
+        return ParameterError(
+            f"{display_path(self.path)} exists and is not a lock file of this toolkit; "
+            "move it away first (nothing was touched)"
+        )
+
     def acquire(self) -> RunLock:
         for _ in range(50):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fd = self._open()
+            except FileNotFoundError:
+                continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
@@ -268,6 +342,14 @@ class RunLock:
     def release(self) -> None:
         if self.fd is None:
             return
+        try:  # remove only the file this process holds locked
+            same = os.fstat(self.fd).st_ino == os.stat(self.path, follow_symlinks=False).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:
+            os.close(self.fd)
+            self.fd = None
+            return
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
         os.close(self.fd)
@@ -302,11 +384,21 @@ def _wait_for_workers(folder: Path, seconds: float = 15.0) -> None:
         time.sleep(0.2)
 
 
+def _discard(folder: Path) -> None:
+    """Rename a folder of ours to ``.<name>.discard-<pid>`` and remove it: a kill in the middle of the
+    removal leaves a name that says it is ours to remove (:func:`clean_debris` finishes it)."""
+    m = re.fullmatch(r"\.(.+)\.(?:building|previous)-\d+", folder.name)
+    base = m.group(1) if m else folder.name.lstrip(".")
+    target = folder.with_name(f".{base}.discard-{os.getpid()}-{time.monotonic_ns()}")
+    folder.rename(target)
+    shutil.rmtree(target, ignore_errors=True)
+
+
 def remove_own(folder: Path) -> None:
     """Remove a building folder of the toolkit's (it holds the mark); anything else is left alone."""
     if folder.is_dir() and not folder.is_symlink() and (folder / BUILDING_MARK).is_file():
         _wait_for_workers(folder)
-        shutil.rmtree(folder, ignore_errors=True)
+        _discard(folder)
 
 
 def clean_debris(out: Path) -> list[str]:
@@ -320,20 +412,40 @@ def clean_debris(out: Path) -> list[str]:
     parent = out.parent
     if not parent.is_dir():
         return done
-    for previous in sorted(parent.glob(f".{out.name}.previous-*")):
+    name = glob.escape(out.name)  # a name with * ? [ matches itself only, never other runs' folders
+    for previous in sorted(parent.glob(f".{name}.previous-*")):
+        if not re.fullmatch(rf"\.{re.escape(out.name)}\.previous-\d+", previous.name):
+            continue
         if not is_run_folder(previous):
             continue
         if not out.exists():
             previous.rename(out)
             done.append(f"restored {display_path(out)} from an interrupted replacement")
         else:
-            shutil.rmtree(previous, ignore_errors=True)
+            _discard(previous)
             done.append(f"removed {display_path(previous)}")
-    for building in sorted(parent.glob(f".{out.name}.building*")):
-        if (building / BUILDING_MARK).is_file():
+    for building in sorted(parent.glob(f".{name}.building-*")):
+        if (
+            re.fullmatch(rf"\.{re.escape(out.name)}\.building-\d+", building.name)
+            and (building / BUILDING_MARK).is_file()
+        ):
             remove_own(building)
             done.append(f"removed {display_path(building)}")
+    for discard in sorted(parent.glob(f".{name}.discard-*")):
+        if re.fullmatch(rf"\.{re.escape(out.name)}\.discard-\d+-\d+", discard.name):
+            shutil.rmtree(discard, ignore_errors=True)
+            done.append(f"removed {display_path(discard)}")
     return done
+
+
+def remove_failed(failed: Path) -> bool:
+    """Remove an earlier failed run folder if it is one and holds only what the run wrote."""
+    if not is_run_folder(failed, failed=True):
+        return not failed.exists()
+    if foreign_files(failed, _manifest(failed) or {}):
+        return False
+    shutil.rmtree(failed)
+    return True
 
 
 def replace_with(building: Path, out: Path) -> None:
@@ -343,6 +455,6 @@ def replace_with(building: Path, out: Path) -> None:
         previous = out.with_name(f".{out.name}.previous-{os.getpid()}")
         out.rename(previous)
         building.rename(out)
-        shutil.rmtree(previous, ignore_errors=True)
+        _discard(previous)
     else:
         building.rename(out)

@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -37,8 +38,8 @@ from analysis.runfolder import (
     RunLock,
     check_out,
     clean_debris,
-    is_run_folder,
     new_building,
+    remove_failed,
     remove_own,
     replace_with,
 )
@@ -204,6 +205,12 @@ def _index_html(out: Path, manifest: dict) -> str:
     return "".join(parts)
 
 
+# What each notebook reads from the notebooks before it (a run folder starts empty).
+NEEDS = {
+    "02_cost_per_beneficiary": ("01_clean",),
+    "03_regional_effects": ("01_clean",),
+    "04_figures": ("01_clean", "02_cost_per_beneficiary", "03_regional_effects"),
+}
 # Notebooks in one stage do not depend on each other and run at the same time.
 STAGES = (("01_clean",), ("02_cost_per_beneficiary", "03_regional_effects"), ("04_figures",))
 
@@ -237,7 +244,7 @@ def _execute(
     return None
 
 
-def _worker_init(building: str) -> None:
+def _worker_init(building: str, parent: int) -> None:
     """In each worker process: record its pid in the building folder (a later run waits for it to
     end before removing a killed run's folder) and end it within half a second of its parent's death,
     so that a killed run leaves no process writing (its kernel then ends by itself, ipykernel's parent
@@ -246,9 +253,9 @@ def _worker_init(building: str) -> None:
 
     Path(building, f".worker-{os.getpid()}").touch()
     _to_log(Path(building, ".runtime", "kernels.log"))
-    parent = os.getppid()
+    tempfile.tempdir = str(Path(building, ".runtime"))
 
-    def watch():
+    def watch():  # the run's pid is passed in: a parent that died before this started is seen too
         while os.getppid() == parent:
             time.sleep(0.5)
         os._exit(1)
@@ -297,7 +304,7 @@ class _Run:
             max_workers=len(stage),
             mp_context=ctx,
             initializer=_worker_init,
-            initargs=(str(self.building),),
+            initargs=(str(self.building), os.getpid()),
         ) as pool:
             futures = {n: pool.submit(_execute, *self.job(n)) for n in stage}
             for name, fut in futures.items():
@@ -356,9 +363,11 @@ class _Run:
             return failed
         for scratch in [*b.glob(".worker-*"), b / BUILDING_MARK]:
             scratch.unlink(missing_ok=True)
+        files = [p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()]
+        self.manifest["files"] = sorted({*files, "manifest.json"})
         write_json(self.manifest, b / "manifest.json")
-        if is_run_folder(failed, failed=True):
-            shutil.rmtree(failed)
+        if not remove_failed(failed):  # a note of the user's appeared in it meanwhile: keep both
+            failed = failed.with_name(f"{failed.name}-{os.getpid()}")
         b.rename(failed)
         return failed
 
@@ -391,9 +400,12 @@ def _runtime_dir(building: Path):
     old = os.environ.get("JUPYTER_RUNTIME_DIR")
     os.environ["JUPYTER_RUNTIME_DIR"] = str(building / ".runtime")
     saved = _to_log(building / ".runtime" / "kernels.log")
+    old_tmp = tempfile.tempdir  # connection files are made with tempfile.mkstemp: keep them here
+    tempfile.tempdir = str(building / ".runtime")
     try:
         yield
     finally:
+        tempfile.tempdir = old_tmp
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
@@ -413,6 +425,13 @@ def prepare(
         raise ParameterError(
             f"unknown notebook(s) {', '.join(unknown)}; known: {', '.join(NOTEBOOKS)}"
         )
+    for name in notebooks:
+        missing = [n for n in NEEDS.get(name, ()) if n not in notebooks]
+        if missing:
+            raise ParameterError(
+                f"notebook {name} reads what {', '.join(missing)} writes in the same run; add "
+                + " ".join(f"--notebook {n}" for n in missing)
+            )
     out = check_out(resolve_path(out) if resolve is None else resolve(out))
     src = Path(source_dir) if source_dir else notebooks_dir()
     paths = {n: src / f"{n}.ipynb" for n in NOTEBOOKS if n in notebooks}
@@ -485,9 +504,7 @@ def run_notebooks(
             raise
         replace_with(building, out)
         (out / BUILDING_MARK).unlink(missing_ok=True)
-        failed = out.with_name(f"{out.name}.failed")
-        if is_run_folder(failed, failed=True):
-            shutil.rmtree(failed)
+        remove_failed(out.with_name(f"{out.name}.failed"))
     return run.manifest
 
 

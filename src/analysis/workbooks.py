@@ -25,8 +25,11 @@ from analysis.errors import RegisterError
 
 __all__ = ["DEFAULT_MAX_CELLS", "DEFAULT_MAX_XML_BYTES", "SheetInfo", "check_workbook", "sheets_of"]
 
-DEFAULT_MAX_CELLS = 20_000_000  # a 1M-row register of 20 columns
-DEFAULT_MAX_XML_BYTES = 1 << 30  # 1 GiB of decompressed XML per part
+# Defaults that keep reading within about 30 s and 1 GB on a 2-core machine (measured in
+# docs/runs.md); a larger workbook is read after raising them, or is better exported as CSV.
+DEFAULT_MAX_CELLS = 4_000_000  # cells over every sheet read (a 260,000-row register of 15 columns)
+DEFAULT_MAX_XML_BYTES = 256 << 20  # 256 MiB of decompressed XML per part
+EXCEL_CELL_CHARS = 32_767  # Excel's own limit on the text of one cell
 _SMALL_PART = 16 << 20  # workbook.xml and its relationships: a few KB in real files
 _CHUNK = 1 << 20
 _OVERLAP = 256
@@ -34,8 +37,12 @@ _OVERLAP = 256
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{1,4})([0-9]{1,9})"')
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="([0-9]{1,9})"')
+# Attribute values in either quote, any case, spaces around "=" (XML allows all of these).
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr\s*=\s*[\"']\s*([A-Za-z]{1,4})([0-9]{1,9})\s*[\"']")
+_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr\s*=\s*[\"']\s*([0-9]{1,9})\s*[\"']")
+_CELL_OPEN = re.compile(rb"<(?:\w+:)?c[\s/>]")
+_TEXT_OPEN = re.compile(rb"<(?:\w+:)?t[\s>]")
+_TEXT_CLOSE = re.compile(rb"</(?:\w+:)?t\s*>")
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ class SheetInfo:
 
 def _column_number(letters: bytes) -> int:
     n = 0
-    for b in letters:
+    for b in letters.upper():
         n = n * 26 + (b - 64)
     return n
 
@@ -91,14 +98,17 @@ def sheets_of(book: zipfile.ZipFile, label: str) -> list[SheetInfo]:
 
 
 def _scan_part(book: zipfile.ZipFile, part: str, label: str, max_xml_bytes: int, want_cells: bool):
-    """Stream one part: its decompressed size (refused past the limit) and, for a sheet, the used
-    range (first and last row and column of the cells' references)."""
+    """Stream one part: its decompressed size (refused past the limit), the longest text of a cell
+    (refused past Excel's own limit) and, for a sheet, the used range (first and last row and column
+    of the cells' references) and the number of cell elements. Returns (bytes, cells, range text)."""
     lo_r = lo_c = 1 << 62
     hi_r = hi_c = 0
     size = elements = 0
     tail = b""
+    text_open_at = None  # offset (in the whole part) of an unclosed <t>
     with book.open(part) as fh:
         while chunk := fh.read(_CHUNK):
+            start = size
             size += len(chunk)
             if size > max_xml_bytes:
                 raise RegisterError(
@@ -106,15 +116,15 @@ def _scan_part(book: zipfile.ZipFile, part: str, label: str, max_xml_bytes: int,
                     "(a compression bomb, or raise the limit with max_xml_bytes / --max-xml-mb)",
                     file=label,
                 )
+            text_open_at = _check_text_runs(chunk, start, text_open_at, part, label)
             if not want_cells:
                 continue
-            elements += chunk.count(b"<c ") + chunk.count(b"<c>")
+            elements += len(_CELL_OPEN.findall(chunk))
             text = tail + chunk
             cells = _CELL_REF.findall(text)
             if cells:
-                cols = {c for c, _ in cells}
+                nums = [_column_number(c) for c in {c for c, _ in cells}]
                 rows = [int(r) for _, r in cells]
-                nums = [_column_number(c) for c in cols]
                 lo_c, hi_c = min(lo_c, *nums), max(hi_c, *nums)
                 lo_r, hi_r = min(lo_r, *rows), max(hi_r, *rows)
             rows = [int(r) for r in _ROW_REF.findall(text)]
@@ -129,12 +139,41 @@ def _scan_part(book: zipfile.ZipFile, part: str, label: str, max_xml_bytes: int,
     return size, cells, f"{_letters(lo_c)}{lo_r}:{_letters(hi_c)}{hi_r}"
 
 
+def _check_text_runs(chunk: bytes, start: int, open_at, part: str, label: str):
+    """Follow <t>...</t> runs across chunks; refuse a cell text longer than Excel allows (a string
+    of gigabytes in a kilobyte file). Returns the offset of a run still open at the chunk's end."""
+    pos = 0
+    limit = EXCEL_CELL_CHARS * 4  # bytes: four per character at most in UTF-8
+    while True:
+        if open_at is None:
+            m = _TEXT_OPEN.search(chunk, pos)
+            if m is None:
+                return None
+            open_at, pos = start + m.end(), m.end()
+        m = _TEXT_CLOSE.search(chunk, pos)
+        end = start + (m.start() if m else len(chunk))
+        if end - open_at > limit:
+            raise RegisterError(
+                f"workbook part {part} holds a cell text longer than Excel allows "
+                f"({EXCEL_CELL_CHARS:,} characters): not a spreadsheet Excel wrote",
+                file=label,
+            )
+        if m is None:
+            return open_at
+        open_at, pos = None, m.end()
+
+
 def _letters(n: int) -> str:
     out = ""
     while n:
         n, rem = divmod(n - 1, 26)
         out = chr(65 + rem) + out
     return out
+
+
+def _parts(book: zipfile.ZipFile) -> dict[str, str]:
+    """Lower-cased part name -> stored name: the Excel reader finds parts whatever their case."""
+    return {name.lower(): name for name in book.namelist()}
 
 
 def check_workbook(
@@ -147,9 +186,11 @@ def check_workbook(
 ) -> list[SheetInfo]:
     """Check an .xlsx against the limits before it is read; return its sheets.
 
-    Only the parts that will be read are scanned: the sheet named or numbered by ``sheet`` (every
-    sheet when None) and the shared strings. Raises :class:`RegisterError` naming the file, the sheet,
-    its used range and the limit.
+    Scanned: the sheets that will be read (the one named or numbered by ``sheet``, every sheet when
+    None; a part that several sheets point at counts once per sheet), every other worksheet part
+    and every shared-strings part, found whatever the case of their names. ``max_cells`` bounds the
+    cells over all sheets read; ``max_xml_bytes`` each part. Raises :class:`RegisterError` naming
+    the file, the sheet, its used range and the limit.
     """
     try:
         book = zipfile.ZipFile(path)
@@ -164,30 +205,39 @@ def check_workbook(
             chosen = [sheets[sheet]]
         elif isinstance(sheet, str):
             chosen = [s for s in sheets if s.name == sheet]
-        names = set(book.namelist())
+        parts = _parts(book)
+        counted: dict[str, tuple[int, str]] = {}
+        total = 0
         for info in chosen:
-            if info.part not in names:
+            stored = parts.get(info.part.lower())
+            if stored is None:
                 continue
-            try:
-                _, cells, used = _scan_part(book, info.part, label, max_xml_bytes, True)
-            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            if stored not in counted:
+                counted[stored] = _scanned(book, stored, label, max_xml_bytes, True)[1:]
+            cells, used = counted[stored]
+            total += cells
+            if cells > max_cells or total > max_cells:
+                before = f"; {total:,} with the sheets before it" if total > cells else ""
                 raise RegisterError(
-                    f"cannot read as Excel (sheet {info.name!r}: {exc.__class__.__name__})",
-                    file=label,
-                ) from None
-            if cells > max_cells:
-                raise RegisterError(
-                    f"sheet {info.name!r} spans {used} ({cells:,} cells; the limit is "
+                    f"sheet {info.name!r} spans {used} ({cells:,} cells{before}; the limit is "
                     f"{max_cells:,}); a stray far-away cell? delete it, or raise max_cells / "
                     "--max-cells",
                     file=label,
                 )
-        for part in ("xl/sharedStrings.xml",):
-            if part in names:
-                try:
-                    _scan_part(book, part, label, max_xml_bytes, False)
-                except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-                    raise RegisterError(
-                        f"cannot read as Excel ({part}: {exc.__class__.__name__})", file=label
-                    ) from None
+        for lower, stored in parts.items():  # the rest: other sheets, shared strings in any case
+            if stored in counted:
+                continue
+            if lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
+                _scanned(book, stored, label, max_xml_bytes, False)
+            elif lower.endswith("sharedstrings.xml"):
+                _scanned(book, stored, label, max_xml_bytes, False)
     return sheets
+
+
+def _scanned(book, part, label, max_xml_bytes, want_cells):
+    try:
+        return _scan_part(book, part, label, max_xml_bytes, want_cells)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise RegisterError(
+            f"cannot read as Excel ({part}: {exc.__class__.__name__})", file=label
+        ) from None
