@@ -139,8 +139,8 @@ def cells_without_references_xlsx(path: Path, cells: int = 6_000_000) -> Path:
     return path
 
 
-def huge_inline_string_xlsx(path: Path, mib: int = 300) -> Path:
-    """One cell holding hundreds of MiB of text (Excel allows 32,767 characters)."""
+def huge_inline_string_xlsx(path: Path, mib: int = 32) -> Path:
+    """One cell holding tens of MiB of text (Excel allows 32,767 characters)."""
     head = sheet_with("@@").split("@@")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         for name, text in (

@@ -186,9 +186,14 @@ def test_parse_year_examples(text, expected):
     assert parse_year(pd.Series([text])).iloc[0] == expected
 
 
-@pytest.mark.parametrize("text", ["", "—", "不详", "abc", "1800", "18", "5000", None])
+@pytest.mark.parametrize("text", ["", "—", "不详", "abc", "18", "5000", None])
 def test_parse_year_not_a_year_is_nan(text):
     assert math.isnan(parse_year(pd.Series([text])).iloc[0])
+
+
+@pytest.mark.parametrize(("text", "year"), [("1800", 1800.0), ("1899", 1899.0), ("2109年", 2109.0)])
+def test_a_year_outside_the_period_is_read_so_cleaning_can_say_out_of_range(text, year):
+    assert parse_year(pd.Series([text])).iloc[0] == year
 
 
 def test_parse_year_keeps_index():

@@ -18,6 +18,7 @@ COLUMNS = [
     "place_problem",
     "province_list",
     "county_code",
+    "prefecture_code",
 ]
 
 
@@ -26,7 +27,7 @@ def resolve_one(province, prefecture="", county="") -> dict:
     row = {
         c: out[c].iloc[0]
         for c in COLUMNS
-        if c not in ("province_list", "county_code") or out[c].notna().iloc[0]
+        if c not in ("province_list", "county_code", "prefecture_code") or out[c].notna().iloc[0]
     }
     deep = row["deep_poverty_area"]
     assert deep is pd.NA or isinstance(deep, bool | np.bool_)
@@ -123,6 +124,7 @@ def test_free_text_address_in_province_column():
         "deep_poverty_area": True,
         "place_problem": "",
         "county_code": "533301",
+        "prefecture_code": "533300",
     }
 
 

@@ -31,6 +31,7 @@ from analysis.parsing import (
     parse_bool,
     parse_count,
     parse_year,
+    year_ranges,
 )
 from analysis.places import MULTIPLE, poverty_status, resolve_places
 from analysis.schema import PROJECTS_SCHEMA
@@ -42,8 +43,14 @@ __all__ = ["REJECT_REASONS", "FLAGS", "CleanResult", "clean_registers"]
 REJECT_REASONS = {
     "malformed_row": "the row has more fields than the header (a broken line in the file)",
     "empty_row": "the row has no values at all",
+    "excel_error": "a required value is an Excel error (#DIV/0!, #N/A, #VALUE! ...): a formula failed",
+    "total_row": "a totals row (合计, 小计, 总计, Total): counting it would count its projects twice",
+    "footer_row": "a footer below the table (填报人, 审核人, 填报日期, 注:) with no amount",
     "expenditure_missing": "expenditure is blank",
     "expenditure_unparseable": "expenditure cannot be read as an amount",
+    "expenditure_ambiguous": (
+        "expenditure written with separators that read two ways (1.000,50 or 12,34): not guessed"
+    ),
     "expenditure_negative": "expenditure is negative",
     "year_missing": "year is blank or cannot be read as a year",
     "year_out_of_range": "year is before 2000 or after the current year",
@@ -70,6 +77,8 @@ FLAGS = {
         "三区三州 status unknown: the place does not decide it (a partly covered province without a "
         "prefecture or county that settles it, an unresolved prefecture there, or several provinces)"
     ),
+    "excel_error": "an optional value is an Excel error (#N/A ...): read as missing",
+    "year_range": "the year cell names several years (2018/2019, 2018-2019年); the first is kept",
     "possible_duplicate": (
         "kept, but shares organization, name, year and amount (or project id and year) with another "
         "kept row that differs elsewhere: check whether it is the same project"
@@ -148,6 +157,20 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
     empty = np.zeros(n, dtype=bool)
     empty[candidates] = True
     out["_empty"] = empty
+    out["_total"], out["_footer"] = _row_marks(raw, data_cols)
+    required_error = np.zeros(n, dtype=bool)
+    optional_error = np.zeros(n, dtype=bool)
+    error_column = np.full(n, "", dtype=object)
+    for header, canon in hmap.columns.items():
+        codes, hits = by_unique(raw[header], lambda v: bool(_EXCEL_ERROR.match(str(v).strip())))
+        hit = np.array(hits, dtype=bool)[codes] if len(codes) else np.zeros(n, dtype=bool)
+        if canon in REQUIRED_COLUMNS:
+            error_column[hit & ~required_error] = canon
+            required_error |= hit
+        else:
+            optional_error |= hit
+    out["_excel_error"], out["_excel_error_column"] = required_error, error_column
+    out["_excel_error_optional"] = optional_error
 
     exp = parse_amount(col("expenditure"), default_unit_multiplier=unit("expenditure", 1.0))
     out["expenditure_yuan"] = exp["value"]
@@ -168,6 +191,7 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
     out["_hh_problem"] = hh["problem"]
 
     out["year"] = parse_year(col("year"))
+    out["_year_range"] = year_ranges(col("year"))
     out["_year_out"] = out["year"].notna() & ((out["year"] < 2000) | (out["year"] > max_year))
 
     places = resolve_places(col("province"), col("prefecture"), col("county"))
@@ -221,6 +245,39 @@ def _standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Da
 
 
 _SIMULATED = re.compile("模拟|simulated")
+_EXCEL_ERROR = re.compile(
+    r"^#(DIV/0!|N/A|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)$"
+)
+_TOTAL_WORDS = frozenset(
+    "合计 小计 总计 共计 累计 总合计 合计数 total subtotal grandtotal sum totals".split()
+)
+_FOOTER = re.compile(
+    r"^(填报人|填表人|审核人|审核|负责人|单位负责人|制表人|制表|填报日期|填表日期|制表日期|填报单位|注[:：]|说明[:：]|"
+    r"备注[:：]|数据来源|prepared by|reviewed by|note[s]?[:：])"
+)
+
+
+def _is_total(text: str) -> bool:
+    key = re.sub(r"[\s:：()（）\[\]]+", "", normalize_text(text))
+    return key in _TOTAL_WORDS
+
+
+def _is_footer(text: str) -> bool:
+    return bool(_FOOTER.match(normalize_text(text)))
+
+
+def _row_marks(raw: pd.DataFrame, columns: list) -> tuple[np.ndarray, np.ndarray]:
+    """Rows holding a totals word in any cell, and rows holding a footer phrase, by column (each
+    column's distinct values are tested once)."""
+    total = np.zeros(len(raw), dtype=bool)
+    footer = np.zeros(len(raw), dtype=bool)
+    for c in columns:
+        codes, marks = by_unique(raw[c], lambda v: (_is_total(v), _is_footer(v)))
+        if len(codes):
+            kinds = np.array(marks, dtype=bool).reshape(-1, 2)
+            total |= kinds[codes, 0]
+            footer |= kinds[codes, 1]
+    return total, footer
 
 
 def _duplicated(frame: pd.DataFrame, columns, rows: np.ndarray) -> np.ndarray:
@@ -377,8 +434,12 @@ def clean_registers(
 
     reject(frame["_malformed"], "malformed_row", "")
     reject(frame["_empty"], "empty_row", "")
+    reject(frame["_total"], "total_row", "")
+    reject(frame["_excel_error"], "excel_error", "")
+    reject(frame["_footer"] & ~problem("_exp_problem", ""), "footer_row", "")
     reject(problem("_exp_problem", "missing"), "expenditure_missing", "expenditure")
     reject(problem("_exp_problem", "unparseable"), "expenditure_unparseable", "expenditure")
+    reject(problem("_exp_problem", "ambiguous"), "expenditure_ambiguous", "expenditure")
     reject(frame["expenditure_yuan"].to_numpy() < 0, "expenditure_negative", "expenditure")
     reject(frame["year"].isna(), "year_missing", "year")
     reject(frame["_year_out"], "year_out_of_range", "year")
@@ -409,6 +470,11 @@ def clean_registers(
         if header and header in raw_all.columns:
             rows = rejected.index[rejected["column"] == header]
             rejected.loc[rows, "value"] = raw_all.loc[rows, header].astype(str).to_numpy()
+    for i in rejected.index[rejected["reason"] == "excel_error"]:  # each row's own column and error
+        canon = frame.at[i, "_excel_error_column"]
+        header = raw_of_by_file.get(frame.at[i, "source_file"], {}).get(canon, canon)
+        rejected.loc[i, "column"] = header
+        rejected.loc[i, "value"] = str(raw_all.at[i, header]) if header in raw_all else ""
     if "source_problem" in raw_all:  # a broken line: the reader's note, with the extra fields' text
         rows = rejected.index[rejected["reason"] == "malformed_row"]
         rejected.loc[rows, "value"] = raw_all.loc[rows, "source_problem"].astype(str).to_numpy()
@@ -434,6 +500,8 @@ def clean_registers(
         "org_type_unknown": (frame["_org_type_problem"] == "unknown").to_numpy(dtype=bool),
         "joint_funded_unreadable": frame["_jf_unreadable"].to_numpy(dtype=bool),
         "deep_poverty_area_unknown": frame["deep_poverty_area"].isna().to_numpy(dtype=bool),
+        "excel_error": frame["_excel_error_optional"].to_numpy(dtype=bool),
+        "year_range": frame["_year_range"].to_numpy(dtype=bool),
         "possible_duplicate": possible_dup,
     }
     # Each kept row's set of flags as bits; the text is made once per distinct combination.

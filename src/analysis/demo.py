@@ -280,7 +280,7 @@ def _locations(rng, n: int, deep: np.ndarray, places_rng=None) -> pd.DataFrame:
                 ca = rng.choice(["620602", "620621"])
             if places_rng is not None and pc in _PARTLY_DEEP:
                 pa, ca = _decided_place(places_rng, options, pa, ca)
-        if places_rng is not None and ca is None and (pa is not None or pc not in _PARTLY_DEEP):
+        if places_rng is not None and ca is None and pa is not None:
             ca = _a_county(places_rng, pc, pa)
         rows.append((pc, pa, ca))
     frame = pd.DataFrame(rows, columns=["province_code", "pref_adcode", "county_adcode"])
@@ -309,8 +309,8 @@ _COUNTY_SHARE = 0.85  # of the projects with a place, the share whose row names 
 
 
 def _a_county(places_rng, province: str, prefecture: str | None) -> str | None:
-    """A current county of the prefecture (or, without one, of the province; never 天祝 outside 三区三州
-    rows), so that the register carries counties and the poverty-county columns are filled."""
+    """A current county of the prefecture (never 天祝 outside 三区三州 rows), so that the register carries
+    counties and the poverty-county columns are filled."""
     if places_rng.random() >= _COUNTY_SHARE:
         return None
     names = load_reference("place_names")

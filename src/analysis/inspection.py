@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
 from analysis.io import RAW_META, read_register, resolve_path
-from analysis.parsing import parse_amount, parse_count, parse_year
-from analysis.places import resolve_places
+from analysis.parsing import BLANK_TOKENS, normalize_text, parse_amount, parse_count, parse_year
+from analysis.places import MULTIPLE, resolve_places
 from analysis.vocabulary import REQUIRED_COLUMNS, map_headers, map_sector
 
 __all__ = ["inspect_register", "inspection_tables"]
@@ -18,13 +20,22 @@ def inspection_tables(
     """For each sheet: header mapping, units, missing required columns and the most frequent values
     that would not resolve (places, sectors, amounts, years). Reads the file (once, with the reader's
     checks and ``limits``), writes nothing."""
-    frames = read_register(
-        resolve_path(path), encoding=encoding, sheet=sheet, extra_aliases=extra_aliases, **limits
-    )
+    with warnings.catch_warnings(record=True) as seen:  # skipped sheets: shown, with the command
+        warnings.simplefilter("always")
+        frames = read_register(
+            resolve_path(path),
+            encoding=encoding,
+            sheet=sheet,
+            extra_aliases=extra_aliases,
+            **limits,
+        )
+    skipped = [str(w.message) for w in seen if "sheet skipped" in str(w.message)]
     out = []
     for raw in frames:
         enc = raw.attrs.get("encoding")
         out.append(_inspect_one(raw, None if enc == "workbook" else enc, top, extra_aliases))
+    if out:
+        out[0]["skipped_sheets"] = skipped
     return out
 
 
@@ -42,8 +53,23 @@ def _inspect_one(raw: pd.DataFrame, enc: str | None, top: int, extra_aliases=Non
     exp_mult = hmap.units.get(exp_header, ("", 1.0))[1] if exp_header else 1.0
     places = resolve_places(col("province"), col("prefecture"), col("county"))
     amounts = parse_amount(col("expenditure"), default_unit_multiplier=exp_mult)
+    resolved = (places["place_problem"] == "").to_numpy() & (
+        places["province"] != MULTIPLE
+    ).to_numpy()
+    pref_text = col("prefecture").map(normalize_text)
+    cty_text = col("county").map(normalize_text)
     problems = {
         "province": col("province")[places["place_problem"] == "unresolved"],
+        "prefecture": col("prefecture")[
+            resolved
+            & ~pref_text.isin(BLANK_TOKENS).to_numpy()
+            & places["prefecture_code"].isna().to_numpy()
+        ],
+        "county": col("county")[
+            resolved
+            & ~cty_text.isin(BLANK_TOKENS).to_numpy()
+            & places["county_code"].isna().to_numpy()
+        ],
         "sector": col("sector")[map_sector(col("sector"))["problem"] == "unknown"],
         "expenditure": col("expenditure")[amounts["problem"] == "unparseable"],
         "beneficiaries": col("beneficiaries")[
@@ -60,6 +86,8 @@ def _inspect_one(raw: pd.DataFrame, enc: str | None, top: int, extra_aliases=Non
         "ignored": hmap.ignored,
         "duplicates": hmap.duplicates,
         "missing_required": hmap.missing(REQUIRED_COLUMNS),
+        "header_rows": raw.attrs.get("header_rows", 1),
+        "deep_unknown": int((resolved & places["deep_poverty_area"].isna().to_numpy()).sum()),
         "unresolved": {
             k: v.value_counts().head(top).to_dict() for k, v in problems.items() if len(v)
         },
@@ -72,6 +100,12 @@ def inspect_register(path, *, encoding=None, sheet=None, extra_aliases=None, **l
     tables = inspection_tables(
         path, encoding=encoding, sheet=sheet, extra_aliases=extra_aliases, **limits
     )
+    for message in tables[0].get("skipped_sheets", []) if tables else []:
+        lines.append(f"{message}")
+        lines.append(
+            f"  next: `analysis inspect {message.split('#')[0]} --sheet {message.split('#')[1].split(':')[0]}`"
+            " to read that sheet alone"
+        )
     for t in tables:
         lines.append(f"{t['source']}: {t['rows']} rows, encoding {t['encoding']}")
         for raw, canon in t["columns"].items():
@@ -83,7 +117,21 @@ def inspect_register(path, *, encoding=None, sheet=None, extra_aliases=None, **l
             lines.append(f"  {raw!s:<24} -> (ignored: an earlier header maps to the same column)")
         if t["missing_required"]:
             lines.append(f"  MISSING required: {', '.join(t['missing_required'])}")
+        if t["header_rows"] == 2:
+            lines.append("  header over two rows (a merged group cell): flattened, sub-headers win")
         for field, values in t["unresolved"].items():
             shown = ", ".join(f"{v!r} x{n}" for v, n in values.items())
             lines.append(f"  unresolved {field}: {shown}")
+        if t["deep_unknown"]:
+            lines.append(
+                f"  三区三州 status unknown for {t['deep_unknown']} rows (a partly covered province "
+                "without a prefecture or county that decides it): flagged, left out of the models"
+            )
+        if t["missing_required"] or t["ignored"]:
+            lines.append(
+                "  next: map the headers above with an alias file, then "
+                f"`analysis inspect {t['source'].split('#')[0]} --aliases aliases.csv`; a template:"
+            )
+            lines.append("    canonical,alias")
+            lines += [f"    ,{raw}" for raw in t["ignored"]]
     return "\n".join(lines)

@@ -189,6 +189,38 @@ def _find_header(rows: list[list[str]], name: str, extra_aliases=None) -> int:
     return best
 
 
+def _hits(cells: list, extra_aliases=None) -> int:
+    filled = [c for c in cells if str(c).strip()]
+    return (
+        len(set(map_headers(filled, extra_aliases=extra_aliases).columns.values())) if filled else 0
+    )
+
+
+def _flatten(top: list, sub: list) -> list[str]:
+    """Two header rows as one: the sub-header's name where it has one (受益人数（人） under the merged
+    group cell 受益情况), else the top row's (项目名称, merged down over both rows)."""
+    width = max(len(top), len(sub))
+    top = [str(c) for c in top] + [""] * (width - len(top))
+    sub = [str(c) for c in sub] + [""] * (width - len(sub))
+    return [s.strip() or t.strip() for t, s in zip(top, sub, strict=True)]
+
+
+def _header(rows: list[list[str]], name: str, extra_aliases=None) -> tuple[list, int]:
+    """(header cells, index of the first data row). A header over two rows (a group cell merged across
+    sub-headers on the next row, the other cells merged down) is flattened when that recognises more
+    canonical columns than either row alone."""
+    h = _find_header(rows, name, extra_aliases)
+    best, first, best_hits = rows[h], h + 1, _hits(rows[h], extra_aliases)
+    for top, sub in ((h, h + 1), (h - 1, h)):
+        if top < 0 or sub >= len(rows):
+            continue
+        flat = _flatten(rows[top], rows[sub])
+        hits = _hits(flat, extra_aliases)
+        if hits > best_hits:
+            best, first, best_hits = flat, sub + 1, hits
+    return best, first
+
+
 def _header_names(row: list) -> list[str]:
     """Header cells trimmed, trailing blanks dropped, blanks named, repeats made unique."""
     header = [str(c).strip() for c in row]
@@ -214,10 +246,10 @@ def _malformed(extra: list[str], width: int) -> str:
 
 
 def _frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd.DataFrame:
-    h = _find_header(rows, name, extra_aliases)
-    header = _header_names(rows[h])
+    cells, first = _header(rows, name, extra_aliases)
+    header = _header_names(cells)
     width = len(header)
-    body = rows[h + 1 :]
+    body = rows[first:]
     problems, fixed = [], []
     for row in body:
         row = [("" if c is None else str(c)) for c in row]
@@ -230,7 +262,8 @@ def _frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd
         fixed.append((row + [""] * width)[:width])
     frame = pd.DataFrame(fixed, columns=header, dtype=object)
     frame["source_file"] = name
-    frame["source_row"] = [h + 2 + i for i in range(len(body))]  # 1-based, header row counted
+    frame["source_row"] = [first + 1 + i for i in range(len(body))]  # as a spreadsheet numbers it
+    frame.attrs["header_rows"] = 2 if cells is not rows[first - 1] else 1
     frame["source_problem"] = problems
     return frame
 
@@ -320,26 +353,26 @@ def _read_csv_fast(
     # A character cut at the end of the sample is dropped; a BOM is not part of the header.
     sample = body[: 1 << 16].decode("utf-8", errors="ignore").removeprefix("\ufeff")
     head = _head_rows(sample, delimiter)
-    h = _find_header(head, label, extra_aliases)
-    if any("\n" in c or "\r" in c for row in head[: h + 1] for c in row):
+    cells, start = _header(head, label, extra_aliases)
+    if any("\n" in c or "\r" in c for row in head[:start] for c in row):
         return None
-    header = _header_names(head[h])
+    header = _header_names(cells)
     width = len(header)
     # The C parser takes extra fields in the FIRST data row as index columns (shifting every cell),
     # so a file whose first row is too long is read with slack columns from the start.
-    first = len(head[h + 1]) if len(head) > h + 1 else 0
+    first = len(head[start]) if len(head) > start else 0
     fields = width if first <= width else max(width + _SLACK_FIELDS, first)
-    frame = _arrow_parse(body, delimiter, h + 1, width) if fields == width else None
+    frame = _arrow_parse(body, delimiter, start, width) if fields == width else None
     try:
         if frame is None:
-            frame = _c_parse(body, delimiter, h + 1, fields)
+            frame = _c_parse(body, delimiter, start, fields)
     except UnicodeDecodeError:
         raise
     except (pd.errors.ParserError, ValueError, csv.Error):
         if fields > width:
             return None
         try:  # a later row with extra fields: read again with slack columns to keep and flag it
-            frame = _c_parse(body, delimiter, h + 1, width + _SLACK_FIELDS)
+            frame = _c_parse(body, delimiter, start, width + _SLACK_FIELDS)
         except UnicodeDecodeError:
             raise
         except (pd.errors.ParserError, ValueError, csv.Error):
@@ -366,7 +399,8 @@ def _read_csv_fast(
         if frame[c].hasnans:
             frame[c] = frame[c].fillna("")
     frame["source_file"] = label
-    frame["source_row"] = np.arange(h + 2, h + 2 + len(frame))  # 1-based, header row counted
+    frame["source_row"] = np.arange(start + 1, start + 1 + len(frame))  # 1-based, as shown
+    frame.attrs["header_rows"] = 2 if cells is not head[start - 1] else 1
     frame["source_problem"] = "" if problem is None else problem
     return frame
 
@@ -471,7 +505,7 @@ def _parse_utf8(body: bytes, label: str, extra_aliases, path: Path) -> pd.DataFr
 
 
 def _read_excel(
-    path: Path, sheet: str | int | None, label: str, extra_aliases=None
+    path: Path, sheet: str | int | None, label: str, extra_aliases=None, errors=None
 ) -> list[pd.DataFrame]:
     try:  # calamine (Rust) reads .xls and .xlsx alike; pandas' xlrd engine is deprecated
         sheets = pd.read_excel(
@@ -493,10 +527,20 @@ def _read_excel(
         ) from None
     if not isinstance(sheets, dict):
         sheets = {sheet: sheets}
+    hidden = _hidden_sheets(path) if sheet is None else set()
     frames, failures = [], []
     for sheet_name, table in sheets.items():
         rows = table.fillna("").astype(str).values.tolist()
+        for (r, c), text in (errors or {}).get(str(sheet_name), {}).items():
+            if r <= len(rows) and c <= len(rows[r - 1]) and not rows[r - 1][c - 1]:
+                rows[r - 1][c - 1] = text  # the reader's blank back to the error it was
         sheet_label = f"{label}#{sheet_name}"
+        if sheet_name in hidden:
+            warnings.warn(
+                f"{sheet_label}: hidden sheet skipped (read it with --sheet {sheet_name})",
+                stacklevel=3,
+            )
+            continue
         if not any(any(c.strip() for c in r) for r in rows):
             continue
         try:
@@ -510,7 +554,41 @@ def _read_excel(
             + (f" ({failures[0]})" if failures else " (all sheets empty)"),
             file=display_path(path),
         )
-    return frames
+    return _register_sheets(frames, extra_aliases) if sheet is None else frames
+
+
+def _hidden_sheets(path: Path) -> set[str]:
+    """Names of the hidden and very hidden sheets of a workbook (calamine's sheet metadata)."""
+    try:
+        from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+        meta = CalamineWorkbook.from_path(str(path)).sheets_metadata
+    except Exception:  # the reader itself reports a workbook it cannot open
+        return set()
+    return {m.name for m in meta if m.visible != SheetVisibleEnum.Visible}
+
+
+def _register_sheets(frames: list[pd.DataFrame], extra_aliases) -> list[pd.DataFrame]:
+    """The sheets that hold a register (every required column); the others (a 汇总 summary with a
+    province and an amount column, say) are skipped with a warning naming them, so long as one
+    sheet is a register. When none is, all are kept and cleaning names what is missing."""
+    from analysis.vocabulary import REQUIRED_COLUMNS
+
+    def complete(frame):
+        cols = [c for c in frame.columns if c not in RAW_META]
+        return not map_headers(cols, extra_aliases=extra_aliases).missing(REQUIRED_COLUMNS)
+
+    registers = [f for f in frames if complete(f)]
+    if not registers:
+        return frames
+    for frame in frames:
+        if not complete(frame):
+            warnings.warn(
+                f"{frame['source_file'].iloc[0] if len(frame) else '?'}: sheet skipped, it lacks "
+                "required columns (a summary or notes sheet?); read it with --sheet NAME",
+                stacklevel=3,
+            )
+    return registers
 
 
 # Reading and cleaning a CSV takes up to about this many times its size in memory at its peak: a
@@ -576,11 +654,12 @@ def read_register(
     try:
         if suffix in {".xlsx", ".xlsm", ".xls"}:
             _require_memory(st.st_size, shown)
+            errors = {}
             if suffix != ".xls":
-                check_workbook(
+                errors = check_workbook(
                     p, label=shown, sheet=sheet, max_cells=max_cells, max_xml_bytes=max_xml_bytes
                 )
-            frames = _read_excel(p, sheet, label, extra_aliases)
+            frames = _read_excel(p, sheet, label, extra_aliases, errors)
             for frame in frames:
                 frame.attrs["encoding"] = "workbook"
         elif suffix in {".csv", ".txt", ".tsv", ""}:

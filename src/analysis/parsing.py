@@ -119,7 +119,7 @@ _APPROX = (
 )
 _HEADER_UNIT = re.compile(r"[(（\[]\s*([^()（）\[\]]+?)\s*[)）\]]")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_YEAR_IN_TEXT = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(1\d{3}|2\d{3})(?!\d)")
 
 
 def normalize_text(value: object) -> str:
@@ -308,10 +308,20 @@ def _strip_approx(text: str) -> tuple[str, bool]:
 
 
 def _strip_currency(text: str) -> str:
-    for sign in ("¥", "￥", "rmb", "cny"):
+    for sign in ("人民币", "¥", "￥", "rmb", "cny"):
         if text.startswith(sign):
             return text[len(sign) :].strip()
     return text
+
+
+# Thousands separators: every comma followed by exactly three digits, none after the decimal point.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def _ambiguous(text: str) -> bool:
+    """A number whose separators can be read two ways: "1.000,50" (a decimal comma), "1,5", "12,34"."""
+    t = text.replace(" ", "")
+    return "," in t and bool(re.fullmatch(r"[+-]?[\d.,]+", t)) and not _GROUPED.match(t)
 
 
 def _to_number(text: str) -> float | None:
@@ -339,6 +349,8 @@ def _parse_amount_one(raw: str, default_mult: float) -> tuple[float, bool, str]:
     stripped = _strip_currency(text)
     mult = 1.0 if stripped != text else default_mult  # "¥1,000" is in yuan whatever the header says
     text = stripped
+    if text.endswith(("整", "正")) and len(text) > 1:  # 伍拾万元整: financial numerals end so
+        text = text[:-1].strip()
     for name, m in _MONEY_UNITS:
         if text.endswith(name):
             head = text[: -len(name)].strip()
@@ -348,6 +360,8 @@ def _parse_amount_one(raw: str, default_mult: float) -> tuple[float, bool, str]:
             text, mult = head, m
             break
     text, approx2 = _strip_approx(text)
+    if _ambiguous(text):
+        return np.nan, approx or approx2, "ambiguous"
     value = _to_number(text)
     if value is None:
         return np.nan, approx or approx2, "unparseable"
@@ -362,7 +376,8 @@ def parse_amount(values: pd.Series, *, default_unit_multiplier: float = 1.0) -> 
     multiplied by ``default_unit_multiplier`` (the unit of the column header, 1e4 for 万元).
 
     Returns columns ``value`` (float yuan, NaN when not parsed), ``approximate`` (bool) and ``problem``
-    ('' when parsed, 'missing' for a blank, 'unparseable' otherwise).
+    ('' when parsed, 'missing' for a blank, 'ambiguous' for separators that read two ways such as
+    "1.000,50", 'unparseable' otherwise). Financial numerals may end in 整 or 正 and carry 人民币.
     """
     return _columns(
         values,
@@ -411,7 +426,7 @@ def _parse_year_one(raw: str) -> float:
         return np.nan
     if _NUMBER.match(text):
         number = float(text)
-        if 1900 <= number <= 2100 and number == int(number):
+        if 1000 <= number <= 2999 and number == int(number):  # the range is checked by cleaning
             return float(int(number))
         if 20000 <= number <= 80000:  # an Excel serial date (days since 1899-12-30)
             return float((pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(number))).year)
@@ -424,11 +439,26 @@ def _parse_year_one(raw: str) -> float:
 
         text_cn = text.removesuffix("年度").removesuffix("年")
         number = float(cn2an.cn2an(text_cn, "smart"))
-        if 1900 <= number <= 2100:
+        if 1000 <= number <= 2999:
             return number
     except (ValueError, KeyError, IndexError, TypeError):
         pass
     return np.nan
+
+
+def _year_range_one(raw: str) -> bool:
+    """Two different years in one cell ("2018/2019", "2018-2019年"), as opposed to a date."""
+    text = normalize_text(raw)
+    if _is_blank(text):
+        return False
+    years = {int(y) for y in _YEAR_IN_TEXT.findall(text)}
+    return len(years) > 1
+
+
+def year_ranges(values: pd.Series) -> np.ndarray:
+    """For each value, whether it names a range of years (the first is kept, the row flagged)."""
+    codes, results = by_unique(values, _year_range_one)
+    return np.array(results, dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
 def parse_year(values: pd.Series) -> pd.Series:

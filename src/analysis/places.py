@@ -359,6 +359,7 @@ def _resolve_one(p_text: str, f_text: str, c_text: str) -> tuple:
         )
     deep = deep_status(code, pref_hit, cty_hit) if problem == "" else False
     county_code = cty_hit[0] if cty_hit else None
+    prefecture_code = pref_hit[0] if pref_hit else None
     if code is None:
         province_name, province_code = None, None
     elif code == MULTIPLE:
@@ -375,6 +376,7 @@ def _resolve_one(p_text: str, f_text: str, c_text: str) -> tuple:
         problem,
         listed,
         county_code,
+        prefecture_code,
     )
 
 
@@ -387,6 +389,7 @@ _OUTPUT = (
     "place_problem",
     "province_list",
     "county_code",
+    "prefecture_code",
 )
 
 
@@ -403,8 +406,8 @@ def resolve_places(
     ``deep_poverty_area`` (nullable boolean: missing where the place does not decide it, see
     :func:`deep_status`), ``place_problem`` ('' when resolved, 'missing' or 'unresolved'),
     ``province_list`` (the provinces of a "multiple" row, English names joined by "|") and
-    ``county_code`` (the six-digit code of the county when it resolved, current code for a retired
-    name).
+    ``county_code`` and ``prefecture_code`` (six-digit codes where they resolved, the current code
+    for a retired name).
     A prefecture or county found inside the province text ("云南省怒江州泸水市") is used when the
     prefecture and county columns are blank. Each distinct triple of texts is resolved once.
     """

@@ -41,6 +41,13 @@ _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr\s*=\s*[\"']\s*([A-Za-z]{1,4})([0-9]{1,9})\s*[\"']")
 _ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr\s*=\s*[\"']\s*([0-9]{1,9})\s*[\"']")
 _CELL_OPEN = re.compile(rb"<(?:\w+:)?c[\s/>]")
+# An error cell (t="e"): its reference and the error text (#DIV/0!, #N/A, ...), which the reader turns
+# into a blank.
+_ERROR_CELL = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*?)\bt\s*=\s*[\"']e[\"']([^>]*)>\s*<(?:\w+:)?v>([^<]{1,40})</(?:\w+:)?v>"
+)
+_REF = re.compile(rb"\br\s*=\s*[\"']\s*([A-Za-z]{1,4})([0-9]{1,9})")
+MAX_ERRORS = 100_000
 _TEXT_OPEN = re.compile(rb"<(?:\w+:)?t[\s>]")
 _TEXT_CLOSE = re.compile(rb"</(?:\w+:)?t\s*>")
 
@@ -100,11 +107,13 @@ def sheets_of(book: zipfile.ZipFile, label: str) -> list[SheetInfo]:
 def _scan_part(book: zipfile.ZipFile, part: str, label: str, max_xml_bytes: int, want_cells: bool):
     """Stream one part: its decompressed size (refused past the limit), the longest text of a cell
     (refused past Excel's own limit) and, for a sheet, the used range (first and last row and column
-    of the cells' references) and the number of cell elements. Returns (bytes, cells, range text)."""
+    of the cells' references), the number of cell elements and the error cells. Returns (bytes,
+    cells, range text, {(row, column): error text}), rows and columns counted from 1."""
     lo_r = lo_c = 1 << 62
     hi_r = hi_c = 0
     size = elements = 0
     tail = b""
+    errors: dict[tuple[int, int], str] = {}
     text_open_at = None  # offset (in the whole part) of an unclosed <t>
     with book.open(part) as fh:
         while chunk := fh.read(_CHUNK):
@@ -121,6 +130,12 @@ def _scan_part(book: zipfile.ZipFile, part: str, label: str, max_xml_bytes: int,
                 continue
             elements += len(_CELL_OPEN.findall(chunk))
             text = tail + chunk
+            if b"e" in text and len(errors) < MAX_ERRORS:
+                for attrs_a, attrs_b, value in _ERROR_CELL.findall(text):
+                    ref = _REF.search(attrs_a + b" " + attrs_b)
+                    if ref:
+                        key = (int(ref.group(2)), _column_number(ref.group(1)))
+                        errors[key] = value.decode("utf-8", "replace").strip()
             cells = _CELL_REF.findall(text)
             if cells:
                 nums = [_column_number(c) for c in {c for c, _ in cells}]
@@ -132,11 +147,11 @@ def _scan_part(book: zipfile.ZipFile, part: str, label: str, max_xml_bytes: int,
                 lo_r, hi_r = min(lo_r, *rows), max(hi_r, *rows)
             tail = text[-_OVERLAP:]
     if not hi_r:
-        return size, elements, f"{elements:,} cell elements"
+        return size, elements, f"{elements:,} cell elements", errors
     hi_c = max(hi_c, 1)
     lo_c = min(lo_c, hi_c)
     cells = max((hi_r - lo_r + 1) * (hi_c - lo_c + 1), elements)
-    return size, cells, f"{_letters(lo_c)}{lo_r}:{_letters(hi_c)}{hi_r}"
+    return size, cells, f"{_letters(lo_c)}{lo_r}:{_letters(hi_c)}{hi_r}", errors
 
 
 def _check_text_runs(chunk: bytes, start: int, open_at, part: str, label: str):
@@ -183,14 +198,15 @@ def check_workbook(
     sheet: str | int | None = None,
     max_cells: int = DEFAULT_MAX_CELLS,
     max_xml_bytes: int = DEFAULT_MAX_XML_BYTES,
-) -> list[SheetInfo]:
+) -> dict[str, dict[tuple[int, int], str]]:
     """Check an .xlsx against the limits before it is read; return its sheets.
 
     Scanned: the sheets that will be read (the one named or numbered by ``sheet``, every sheet when
     None; a part that several sheets point at counts once per sheet), every other worksheet part
     and every shared-strings part, found whatever the case of their names. ``max_cells`` bounds the
     cells over all sheets read; ``max_xml_bytes`` each part. Raises :class:`RegisterError` naming
-    the file, the sheet, its used range and the limit.
+    the file, the sheet, its used range and the limit. Returns, per sheet read, its Excel error
+    cells ((row, column) counted from 1 -> text such as "#DIV/0!"), which the reader turns into blanks.
     """
     try:
         book = zipfile.ZipFile(path)
@@ -206,7 +222,8 @@ def check_workbook(
         elif isinstance(sheet, str):
             chosen = [s for s in sheets if s.name == sheet]
         parts = _parts(book)
-        counted: dict[str, tuple[int, str]] = {}
+        counted: dict[str, tuple] = {}
+        errors: dict[str, dict[tuple[int, int], str]] = {}
         total = 0
         for info in chosen:
             stored = parts.get(info.part.lower())
@@ -214,7 +231,7 @@ def check_workbook(
                 continue
             if stored not in counted:
                 counted[stored] = _scanned(book, stored, label, max_xml_bytes, True)[1:]
-            cells, used = counted[stored]
+            cells, used, errors[info.name] = counted[stored]
             total += cells
             if cells > max_cells or total > max_cells:
                 before = f"; {total:,} with the sheets before it" if total > cells else ""
@@ -231,7 +248,7 @@ def check_workbook(
                 _scanned(book, stored, label, max_xml_bytes, False)
             elif lower.endswith("sharedstrings.xml"):
                 _scanned(book, stored, label, max_xml_bytes, False)
-    return sheets
+    return errors
 
 
 def _scanned(book, part, label, max_xml_bytes, want_cells):
