@@ -159,48 +159,22 @@ def test_an_earlier_run_folder_is_replaced_only_on_success(project, tmp_path):
     slice_ = tmp_path / "slice.csv"
     lines = DEMO.read_text(encoding="utf-8-sig").splitlines(keepends=True)
     slice_.write_text(lines[0] + "".join(lines[1::7]), encoding="utf-8-sig")
-    good = cli(
-        project,
-        "run",
-        "--out",
-        str(out),
-        "--notebook",
-        "01_clean",
-        "-p",
-        "raw_paths",
-        json.dumps([str(slice_)]),
-    )
+
+    def run01(register):
+        return cli(project, "run", "--out", str(out), "--notebook", "01_clean",
+                   "-p", "raw_paths", json.dumps([str(register)]))  # fmt: skip
+
+    good = run01(slice_)
     assert good.returncode == 0, good.stderr
     assert str(out) in good.stdout  # the success line prints the absolute path
     before = tree(out)
     bad_register = tmp_path / "bad.csv"
     bad_register.write_text("a,b\n1,2\n", encoding="utf-8")
-    bad = cli(
-        project,
-        "run",
-        "--out",
-        str(out),
-        "--notebook",
-        "01_clean",
-        "-p",
-        "raw_paths",
-        json.dumps([str(bad_register)]),
-    )
-    line = one_line(bad)
+    line = one_line(run01(bad_register))
     assert "01_clean" in line and "bad.csv" in line
     assert tree(out) == before
     assert (tmp_path / "runs" / "r.failed" / "manifest.json").is_file()
-    again = cli(
-        project,
-        "run",
-        "--out",
-        str(out),
-        "--notebook",
-        "01_clean",
-        "-p",
-        "raw_paths",
-        json.dumps([str(slice_)]),
-    )
+    again = run01(slice_)
     assert again.returncode == 0, again.stderr
     assert not (tmp_path / "runs" / "r.failed").exists(), "a good run removes its failed run"
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["r"]

@@ -395,6 +395,7 @@ def fit_province_effects(
                 "p_value": np.nan,
                 "n_obs": n_obs,
                 "n_clusters": n_prov,
+                "n_unknown_excluded": 0,  # province effects keep every row: 三区三州 is not in them
             }
         )
     var = float(mixed.cov_re.iloc[0, 0])
@@ -420,6 +421,7 @@ def fit_province_effects(
             "p_value": np.nan,
             "n_obs": n_obs,
             "n_clusters": n_prov,
+            "n_unknown_excluded": 0,
         }
     )
     random_part = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
