@@ -114,3 +114,21 @@ def test_inspect_names_the_skipped_sheets_and_the_command_to_read_one(workbook):
     for name in ("汇总", "说明", "旧表"):
         assert f"--sheet {name}`" in text, text
     assert "header over two rows" in text
+
+
+def test_on_the_command_line_each_skipped_sheet_is_one_notice_line(workbook, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    analysis = str(Path(sys.executable).with_name("analysis"))
+    done = subprocess.run(
+        [analysis, "clean", str(workbook), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 3 and all(ln.startswith("analysis clean: warning: ") for ln in lines), (
+        lines
+    )

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 
 from analysis.errors import AnalysisError, ParameterError
 from analysis.paths import display_path, from_cwd
@@ -249,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     prefix = f"analysis {args.command}: error:"
+    # A notice (a skipped sheet) is one line too, not the message and its source line.
+    warnings.formatwarning = lambda message, *_a, **_k: (
+        f"analysis {args.command}: warning: {_one_line(message)}\n"
+    )
     try:
         return args.func(args)
     except AnalysisError as exc:
