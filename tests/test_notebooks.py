@@ -142,3 +142,22 @@ def test_unknown_or_mistyped_parameters_are_refused_before_any_kernel_starts(tmp
     bad = run("run", "--out", str(tmp_path / "r"), "-p", "base_year", '"2018"')
     assert bad.returncode == 2 and "base_year" in bad.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_stream_chunks_do_not_change_the_rendered_html(tmp_path):
+    """The kernel sends warnings in chunks that depend on timing; the page must not."""
+    import nbformat
+
+    from analysis.runner import render_html
+
+    pages = []
+    for chunks in (["a\n", "b\n", "c\n"], ["a\nb\n", "c\n"]):
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("x")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=t) for t in chunks]
+        nb.cells.append(cell)
+        folder = tmp_path / str(len(chunks))
+        folder.mkdir()
+        nbformat.write(nb, folder / "nb.ipynb")
+        pages.append(render_html(folder / "nb.ipynb", folder / "nb.html").read_bytes())
+    assert pages[0] == pages[1] and b"a\nb\nc\n" in pages[0]

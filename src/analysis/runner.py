@@ -116,13 +116,29 @@ def _rebase(params: dict, out: Path, building: Path) -> dict:
 
 
 def _strip_volatile(nb) -> None:
-    """Remove timings and ids that change on every run, so the rendered HTML is stable."""
+    """Remove timings and ids that change on every run, and join a cell's consecutive stream outputs
+    (the kernel sends printed text and warnings in chunks whose boundaries depend on timing), so the
+    rendered HTML is stable."""
     nb.metadata.pop("papermill", None)
     nb.metadata.pop("widgets", None)
     for i, cell in enumerate(nb.cells):
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         cell["id"] = f"cell-{i}"
+        outputs = []
+        for out in cell.get("outputs", []):
+            last = outputs[-1] if outputs else None
+            if (
+                out.get("output_type") == "stream"
+                and last is not None
+                and last.get("output_type") == "stream"
+                and last.get("name") == out.get("name")
+            ):
+                last["text"] = "".join(last["text"]) + "".join(out["text"])
+            else:
+                outputs.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = outputs
 
 
 def render_html(notebook_path: Path, html_path: Path) -> Path:
