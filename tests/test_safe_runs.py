@@ -772,3 +772,14 @@ def test_usage_errors_and_yaml_bombs_are_one_line(project, tmp_path):
         t0 = time.monotonic()
         one_line(cli(project, *args, timeout=60))
         assert time.monotonic() - t0 < 20, args
+
+
+def test_another_runs_failed_or_hidden_folder_is_never_an_out(project, tmp_path):
+    failed = make_run_folder(tmp_path / "r.failed")
+    before = tree(tmp_path)
+    for name in ("r.failed", ".r.building-1"):
+        line = one_line(
+            cli(project, "run", "--out", str(tmp_path / name), "--notebook", "01_clean")
+        )
+        assert "keeps for its own" in line
+    assert tree(tmp_path) == before and failed.is_dir()

@@ -830,6 +830,14 @@ def write_clean_outputs(result, out_dir) -> dict[str, Path]:
     if out.exists() and not out.is_dir():
         raise RegisterError("exists and is not a folder", file=display_path(out))
     out.mkdir(parents=True, exist_ok=True)
+    from analysis.runfolder import RunLock
+
+    # Two `analysis clean` at once to one folder would mix their three files: one at a time.
+    with RunLock(out / "clean-outputs"):
+        return _write_clean_outputs(result, out)
+
+
+def _write_clean_outputs(result, out: Path) -> dict[str, Path]:
     _remove_dead_staging(out)
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=out))
     try:

@@ -169,7 +169,13 @@ def _check_place(out: Path, flag: str) -> Path:
 
 
 def check_out(out: Path, *, flag: str = "--out") -> Path:
-    """Refuse a run folder the toolkit may not replace (see the module's rules); return its real path."""
+    """Refuse a run folder the toolkit may not replace (see the module's rules); return its real path.
+
+    Names ending in ``.failed`` or starting with ``.`` are another run's failed folder or the hidden
+    building, lock and discard folders: a run there would race the run that owns them (which holds a
+    different lock)."""
+    if out.name.endswith(".failed") or out.name.startswith("."):
+        raise _refuse(out, "is a name the toolkit keeps for its own (.failed, hidden)", flag)
     real = _check_place(out, flag)
     if real.is_dir():
         entries = list(real.iterdir())
