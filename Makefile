@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 export MPLBACKEND := Agg
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test bench lint format lab demo-data clean-outputs
+.PHONY: help setup report check test bench lint format lab demo-data clean-outputs
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -21,22 +21,26 @@ setup: $(STAMP)  ## create .venv and install the package with its dependencies
 report: $(STAMP)  ## run the whole pipeline on the shipped (simulated) demo register into reports/demo/
 	$(VENV)/bin/analysis run --out reports/demo
 
-test: $(STAMP)  ## run the tests (unit tests and the papermill chain)
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q
+check: $(STAMP)  ## the fast tier for the edit-test loop: unit tests only, no notebook runs (under a minute)
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -m "not (notebook or batch or report or coverage or slow)"
+
+test: $(STAMP)  ## run every test, as CI does (unit tests, the papermill chain, batches, the demo report)
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2
 
 bench: $(STAMP)  ## time cleaning, cost and baseline at 10k/100k/1M rows, the bootstrap and a whole run -> reports/bench.md
 	mkdir -p reports
 	{ $(PY) benchmarks/bench_clean.py; echo; $(PY) benchmarks/bench_models.py; echo; \
 	  $(PY) benchmarks/bench_bootstrap.py; echo; $(PY) benchmarks/bench_run.py; } | tee reports/bench.md
 
-lint: $(STAMP)  ## ruff check and format check, notebooks without outputs
-	$(VENV)/bin/ruff check src tests scripts
-	$(VENV)/bin/ruff format --check src tests scripts
+lint: $(STAMP)  ## ruff check and format check, import contracts, notebooks without outputs
+	$(VENV)/bin/ruff check src tests scripts benchmarks
+	$(VENV)/bin/ruff format --check src tests scripts benchmarks
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/nbstripout --verify notebooks/*.ipynb
 
 format: $(STAMP)  ## ruff format and fix, strip notebook outputs
-	$(VENV)/bin/ruff check --fix src tests
-	$(VENV)/bin/ruff format src tests
+	$(VENV)/bin/ruff check --fix src tests scripts benchmarks
+	$(VENV)/bin/ruff format src tests scripts benchmarks
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
 lab: $(STAMP)  ## JupyterLab on notebooks/ with the project's kernel (.venv)

@@ -15,7 +15,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from analysis.costs import _interval, estimate_cost_per_beneficiary
+from analysis.estimate.costs import estimate_cost_per_beneficiary
+from analysis.estimate.intervals import ratio_interval
 
 
 def projects(n_orgs: int, seed: int = 0) -> pd.DataFrame:
@@ -56,7 +57,7 @@ def main() -> None:
     totals = df.groupby("org_name")[["expenditure_yuan", "beneficiaries"]].sum()
     num, den = totals["expenditure_yuan"].to_numpy(float), totals["beneficiaries"].to_numpy(float)
     t0 = time.perf_counter()
-    _interval(num, den, reps, np.random.default_rng(1), 0.05, "percentile")
+    ratio_interval(num, den, reps, np.random.default_rng(1), 0.05, "percentile")
     core = time.perf_counter() - t0
     t0 = time.perf_counter()
     naive(df, naive_reps)

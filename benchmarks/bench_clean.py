@@ -53,14 +53,14 @@ def make_register(rows: int, folder: Path, well_formed: bool = True) -> Path:
 
 
 def row_by_row(raw: pd.DataFrame) -> pd.DataFrame:
-    from analysis.parsing import _parse_amount_one, _parse_count_one, _parse_year_one
+    from analysis.registers.parsing import parse_amount_text, parse_count_text, parse_year_text
 
     def one(row):
         return pd.Series(
             {
-                "expenditure": _parse_amount_one(row["支出金额（万元）"], 1e4)[0],
-                "beneficiaries": _parse_count_one(row["受益人数"], 1.0)[0],
-                "year": _parse_year_one(row["年度"]),
+                "expenditure": parse_amount_text(row["支出金额（万元）"], 1e4)[0],
+                "beneficiaries": parse_count_text(row["受益人数"], 1.0)[0],
+                "year": parse_year_text(row["年度"]),
             }
         )
 
@@ -69,8 +69,8 @@ def row_by_row(raw: pd.DataFrame) -> pd.DataFrame:
 
 def measure(path: Path, rows: int) -> dict:
     """One file in this process: toolkit (cold, then best of REPEATS), read_csv, row-by-row."""
-    from analysis.cleaning import clean_registers
-    from analysis.io import read_register
+    from analysis.registers.cleaning import clean_registers
+    from analysis.registers.read import read_register
 
     times = []
     for i in range(REPEATS):

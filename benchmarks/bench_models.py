@@ -24,10 +24,11 @@ import statsmodels.formula.api as smf
 from bench_bootstrap import naive
 from bench_clean import make_register
 
-from analysis.cleaning import clean_registers
-from analysis.costs import estimate_cost_per_beneficiary
-from analysis.io import read_register
-from analysis.regional import BASELINE_FORMULA, _projects, fit_baseline
+from analysis.estimate.costs import estimate_cost_per_beneficiary
+from analysis.estimate.models import BASELINE_FORMULA, project_sample
+from analysis.estimate.regional import fit_baseline
+from analysis.registers.cleaning import clean_registers
+from analysis.registers.read import read_register
 
 REPS = 2_000
 NAIVE_REPS = 5
@@ -54,7 +55,7 @@ def main() -> None:
             t0 = time.perf_counter()
             fit_baseline(data)
             t_base = time.perf_counter() - t0
-            use = _projects(data)[["log_cpb", "deep", "sector", "year", "org_name"]]
+            use = project_sample(data)[["log_cpb", "deep", "sector", "year", "org_name"]]
             t0 = time.perf_counter()
             groups = np.unique(use["org_name"].to_numpy(dtype=str), return_inverse=True)[1]
             smf.ols(BASELINE_FORMULA, data=use).fit(

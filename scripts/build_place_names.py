@@ -24,8 +24,8 @@ from pathlib import Path
 
 from pypinyin import Style, lazy_pinyin
 
-from analysis.placenames import chinese_short
 from analysis.reference import load_reference
+from analysis.registers.placenames import chinese_short
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "analysis" / "data" / "place_names.csv"
 

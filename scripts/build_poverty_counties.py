@@ -35,7 +35,7 @@ def main(source: str) -> None:
         "# The 832 national poverty counties (国家级贫困县) with their exit (摘帽) year, 2016-2020.\n"
         "# Source: compiled by 马克数据网 from the State Council Leading Group Office of Poverty\n"
         "# Alleviation's list and the provincial exit announcements, via a public course-project\n"
-        "# repository (no licence stated; the facts are public announcements); see shared/reference.\n"
+        "# repository (no licence stated; the facts are public announcements); see REFERENCE_SOURCES.md.\n"
         "# Corrected here (column `correction`): 文山市 532600 -> 532601, 临夏市 622900 -> 622901,\n"
         "# 冷湖行委 630104 -> 632803 (茫崖市, into which it was merged in 2018; prefecture 海西州), and\n"
         "# 双柏县's exit year 2019 -> 2018. Official exits by year: 2016 28, 2017 125, 2018 283,\n"

@@ -14,11 +14,11 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from analysis.cleaning import clean_registers
-from analysis.costs import estimate_cost_per_beneficiary
-from analysis.demo import write_demo_register
-from analysis.io import read_register
-from analysis.regional import fit_baseline, fit_spending_shift
+from analysis.demo.register import write_demo_register
+from analysis.estimate.costs import estimate_cost_per_beneficiary
+from analysis.estimate.regional import fit_baseline, fit_spending_shift
+from analysis.registers.cleaning import clean_registers
+from analysis.registers.read import read_register
 
 FIRST_SEED = (
     20190628  # the date of the press conference; DEMO_SEED is the first seed from here that covers

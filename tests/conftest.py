@@ -18,8 +18,8 @@ DEMO = ROOT / "data" / "raw" / "demo_register.csv"
 
 @pytest.fixture(scope="session")
 def demo_clean():
-    from analysis.cleaning import clean_registers
-    from analysis.io import read_register
+    from analysis.registers.cleaning import clean_registers
+    from analysis.registers.read import read_register
 
     return clean_registers(read_register(DEMO))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.allocation import allocate_multi_province
 from analysis.errors import ParameterError
+from analysis.estimate.allocation import allocate_multi_province
 
 
 def table() -> pd.DataFrame:
@@ -72,6 +72,7 @@ def test_bad_splits_are_refused():
         allocate_multi_province(table(), rule="stated")
 
 
+@pytest.mark.slow
 def test_the_demo_register_keeps_its_national_total(demo_data):
     out, alloc = allocate_multi_province(demo_data)
     assert out["expenditure_yuan"].sum() == pytest.approx(demo_data["expenditure_yuan"].sum())

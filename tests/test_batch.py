@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from analysis.batch import expand_grid, read_grid, run_batch
 from analysis.errors import ParameterError
+from analysis.run.batch import expand_grid, read_grid, run_batch
 
 from conftest import DEMO
 
@@ -51,6 +51,7 @@ def check(summary, folder: Path):
     assert (folder / "batch_summary.csv").is_file()
 
 
+@pytest.mark.batch
 def test_a_batch_runs_locally_and_reports_the_failing_set(grid_file, tmp_path):
     done = subprocess.run(
         [ANALYSIS, "batch", "--grid", str(grid_file), "--out", str(tmp_path)],
@@ -65,6 +66,7 @@ def test_a_batch_runs_locally_and_reports_the_failing_set(grid_file, tmp_path):
     check(pd.read_csv(folder / "batch_summary.csv"), folder)
 
 
+@pytest.mark.batch
 def test_the_same_batch_runs_on_a_dask_cluster(grid_file, tmp_path):
     from distributed import Client, LocalCluster
 

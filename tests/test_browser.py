@@ -26,6 +26,7 @@ PROBE = (
 )
 
 
+@pytest.mark.notebook
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_index_html_opens_in_headless_chromium_with_every_figure_loaded(tmp_path):
     lines = DEMO.read_text(encoding="utf-8-sig").splitlines(keepends=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.cleaning import FLAGS, REJECT_REASONS, clean_registers
 from analysis.errors import RegisterError
+from analysis.registers.cleaning import FLAGS, REJECT_REASONS, clean_registers
 from analysis.schema import validate_projects
 
 HEADER = [

@@ -18,6 +18,7 @@ def run(*args):
     return subprocess.run([ANALYSIS, *args], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_clean_writes_the_three_outputs_and_the_account_adds_up(tmp_path):
     done = run("clean", str(DEMO), "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
@@ -118,6 +119,7 @@ KINDS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", KINDS)
 def test_broken_input_ends_in_one_line_and_leaves_outputs_alone(tmp_path, case):
     out = tmp_path / "processed"
@@ -144,6 +146,7 @@ def test_clean_refuses_to_overwrite_outputs_it_did_not_write(tmp_path):
     assert (out / "projects.parquet").read_bytes() == b"a user's own parquet"
 
 
+@pytest.mark.slow
 def test_a_user_alias_file_maps_a_header_the_shipped_table_does_not_know(tmp_path):
     reg = tmp_path / "reg.csv"
     reg.write_text(
@@ -160,6 +163,7 @@ def test_a_user_alias_file_maps_a_header_the_shipped_table_does_not_know(tmp_pat
     assert report["rows_clean"] == 1
 
 
+@pytest.mark.slow
 def test_inspect_shows_mapping_units_and_unresolved_values_and_writes_nothing(tmp_path):
     before = sorted(tmp_path.iterdir())
     done = run("inspect", str(DEMO))

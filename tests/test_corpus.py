@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cleaning import clean_registers
-from analysis.io import read_registers
+from analysis.registers.cleaning import clean_registers
+from analysis.registers.read import read_registers
 
 N = 40
 PROVINCES = [  # (text variants, canonical, deep)

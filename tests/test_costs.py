@@ -6,14 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.costs import (
+from analysis.errors import ParameterError
+from analysis.estimate.costs import (
     COST_COLUMNS,
+    COST_ESTIMATORS,
     cost_tables,
     estimate_cost_per_beneficiary,
-    published_benchmarks,
-    to_constant_prices,
 )
-from analysis.errors import ParameterError
+from analysis.estimate.prices import to_constant_prices
+from analysis.present.summaries import published_benchmarks
 from analysis.reference import cpi_index
 
 
@@ -198,14 +199,17 @@ def simulated_cluster_totals(seed: int, n_orgs: int = 300, sd_spend: float = 1.0
 TRUTH = float(np.exp(8 - (0.35**2 + 0.6**2) / 2))
 
 
+@pytest.mark.coverage
 def test_bootstrap_interval_covers_the_truth_92_to_97_percent_of_the_time():
-    from analysis.costs import _interval, ratio_interval_analytic
+    from analysis.estimate.intervals import ratio_interval, ratio_interval_analytic
 
     hits = {"percentile": 0, "fieller": 0}
     reps = 400
     for k in range(reps):
         num, den = simulated_cluster_totals(k)
-        lo, hi = _interval(num, den, 999, np.random.default_rng(10_000 + k), 0.05, "percentile")
+        lo, hi = ratio_interval(
+            num, den, 999, np.random.default_rng(10_000 + k), 0.05, "percentile"
+        )
         hits["percentile"] += lo <= TRUTH <= hi
         a = ratio_interval_analytic(num, den)
         hits["fieller"] += a["fieller_low"] <= TRUTH <= a["fieller_high"]
@@ -214,10 +218,10 @@ def test_bootstrap_interval_covers_the_truth_92_to_97_percent_of_the_time():
 
 
 def test_vectorized_bootstrap_equals_a_resampling_loop():
-    from analysis.costs import _bootstrap_draws
+    from analysis.estimate.intervals import bootstrap_draws
 
     num, den = simulated_cluster_totals(1, n_orgs=50)
-    fast = _bootstrap_draws(num, den, 300, np.random.default_rng(4), chunk=300)
+    fast = bootstrap_draws(num, den, 300, np.random.default_rng(4), chunk=300)
     rng = np.random.default_rng(4)
     idx = rng.integers(0, 50, size=(300, 50), dtype=np.int32)
     slow = [num[row].sum() / den[row].sum() for row in idx]
@@ -241,7 +245,7 @@ def test_interval_methods_bracket_the_estimate_and_agree_roughly(demo_data):
 
 
 def test_sensitivity_rows_are_exact_on_a_tiny_register():
-    from analysis.costs import cost_sensitivity
+    from analysis.estimate.sensitivity import cost_sensitivity
 
     df = pd.DataFrame(
         {
@@ -267,8 +271,37 @@ def test_sensitivity_rows_are_exact_on_a_tiny_register():
     assert set(t["evidence"]) <= {"red", "amber", "green"}
 
 
+def test_sensitivity_without_a_flags_column_keeps_every_row():
+    from analysis.estimate.sensitivity import cost_sensitivity
+
+    df = pd.DataFrame(
+        {
+            "year": 2018,
+            "org_name": list("AB"),
+            "expenditure_yuan": [100.0, 300.0],
+            "beneficiaries": pd.array([10, 10], dtype="Int64"),
+            "poor_households": pd.array([2, 4], dtype="Int64"),
+        }
+    )
+    t = cost_sensitivity(df).set_index("assumption")
+    assert t.loc["flagged outliers", "low"] == pytest.approx(400 / 20)
+
+
+def test_the_estimator_registry_drives_the_rows_and_their_order(demo_data):
+    """One row per registered estimator and level, in the registry's order; only the estimators
+    registered as analytic get delta-method and Fieller intervals, only bootstrapped ones a bootstrap."""
+    t = estimate_cost_per_beneficiary(demo_data, by="year", bootstrap_reps=99, seed=1)
+    one_level = t[t["level"] == "2018"]
+    assert list(one_level["estimator"]) == [e.name for e in COST_ESTIMATORS]
+    for e in COST_ESTIMATORS:
+        row = pick(t, "2018", e.name)
+        assert np.isfinite(row["delta_low"]) == e.analytic, e.name
+        assert np.isfinite(row["ci_low"]) == e.bootstrap, e.name
+    assert [e.name for e in COST_ESTIMATORS if e.headline] == ["ratio_of_totals"]
+
+
 def test_sensitivity_options_are_checked():
-    from analysis.costs import cost_sensitivity
+    from analysis.estimate.sensitivity import cost_sensitivity
 
     with pytest.raises(ParameterError, match="person_times_share"):
         cost_sensitivity(tiny(), person_times_share=1.5)
@@ -278,7 +311,7 @@ def test_sensitivity_options_are_checked():
 
 @pytest.mark.filterwarnings("ignore:cost per beneficiary")
 def test_international_dollars_in_both_orders():
-    from analysis.costs import to_international_dollars
+    from analysis.estimate.prices import to_international_dollars
 
     df = pd.DataFrame({"year": [2018, 2019], "expenditure_yuan": [420.0, 1029.0]})
     ppp = pd.DataFrame(

@@ -6,18 +6,21 @@ import json
 
 import pytest
 
-from analysis.costs import estimate_cost_per_beneficiary
-from analysis.demo import DEMO_SEED, make_demo_register, write_demo_register
+from analysis.demo.register import make_demo_register, write_demo_register
+from analysis.demo.simulate import DEMO_SEED
+from analysis.estimate.costs import estimate_cost_per_beneficiary
 
 from conftest import DEMO, ROOT
 
 
+@pytest.mark.slow
 def test_regenerating_the_demo_register_gives_the_committed_bytes(tmp_path):
     paths = write_demo_register(tmp_path, seed=DEMO_SEED)
     assert paths["register"].read_bytes() == DEMO.read_bytes()
     assert paths["truth"].read_bytes() == (ROOT / "data/raw/demo_truth.json").read_bytes()
 
 
+@pytest.mark.slow
 def test_a_different_seed_gives_a_different_register():
     text, _ = make_demo_register(seed=DEMO_SEED + 1)
     assert text.encode("utf-8-sig") != DEMO.read_bytes()

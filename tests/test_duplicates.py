@@ -4,10 +4,11 @@ properties (shuffling, splitting into files, dropping the id column never change
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.cleaning import clean_registers
+from analysis.registers.cleaning import clean_registers
 
 HEADER = [
     "项目编号",
@@ -144,6 +145,7 @@ def total(result) -> float:
     return float(result.data["expenditure_yuan"].sum())
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(registers(), st.randoms(use_true_random=False))
 def test_shuffling_splitting_or_dropping_ids_never_changes_the_kept_total(reg, rnd):

@@ -10,24 +10,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.costs import estimate_cost_per_beneficiary
 from analysis.errors import ParameterError
-from analysis.figures import (
-    NO_DATA_COLOR,
-    _drawn_texts,
-    figure_texts,
+from analysis.estimate.costs import estimate_cost_per_beneficiary
+from analysis.estimate.regional import regional_effects
+from analysis.outputs import save_figure
+from analysis.present.drawing import NO_DATA_COLOR, drawn_texts, figure_texts
+from analysis.present.figures import (
     plot_cost_by_sector,
     plot_event_study,
     plot_province_caterpillar,
     plot_regional_coefficients,
     plot_sensitivity_tornado,
     plot_spending_by_region,
-    plot_tile_map,
 )
-from analysis.io import save_figure
+from analysis.present.maps import plot_tile_map
+from analysis.present.style import cjk_font_path, house_style, label
 from analysis.reference import load_reference
-from analysis.regional import regional_effects
-from analysis.style import cjk_font_path, house_style, label
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +79,7 @@ def test_plot_functions_draw_on_a_given_axes_and_never_save(tables, tmp_path, mo
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_figure_renders_without_missing_glyphs(demo_data, tables, lang, tmp_path):
     costs, effects = tables
@@ -109,6 +108,7 @@ def test_zh_pdf_embeds_the_cjk_font(tables, tmp_path):
     assert cjk_font_path().is_file()
 
 
+@pytest.mark.slow
 def test_saving_the_same_figure_twice_gives_the_same_bytes(demo_data, tmp_path):
     for run in ("a", "b"):
         with house_style("zh"):
@@ -151,7 +151,7 @@ def test_bad_inputs_are_refused():
         plot_cost_by_sector(pd.DataFrame({"estimator": [], "group": [], "level": []}))
 
 
-# --- new figures: inputs built by hand with the documented columns -----------------------------------
+# --- figures drawn from inputs built by hand with the documented columns -----------------------------------
 
 
 def event_table() -> pd.DataFrame:
@@ -218,7 +218,7 @@ def tornado_table(lang: str = "en") -> pd.DataFrame:
     )
 
 
-NEW_FIGURES = {
+HAND_BUILT_FIGURES = {
     "event_study": lambda lang, sim: plot_event_study(event_table(), lang=lang, simulated=sim),
     "caterpillar": lambda lang, sim: plot_province_caterpillar(
         province_effects_table(), lang=lang, simulated=sim
@@ -376,13 +376,16 @@ def test_tornado_refuses_differing_baselines():
         plot_sensitivity_tornado(tornado_table().iloc[:0])
 
 
-@pytest.mark.parametrize("name", sorted(NEW_FIGURES))
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(HAND_BUILT_FIGURES))
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_new_figures_render_without_missing_glyphs_and_stay_inside_the_figure(name, lang, tmp_path):
+def test_hand_built_figures_render_without_missing_glyphs_and_stay_inside_the_figure(
+    name, lang, tmp_path
+):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from font" becomes a failure
         with house_style(lang):
-            fig = NEW_FIGURES[name](lang, True)
+            fig = HAND_BUILT_FIGURES[name](lang, True)
             save_figure(fig, tmp_path, name)
             drawn = texts(fig)
     assert label("simulated_mark", lang) in drawn
@@ -391,7 +394,7 @@ def test_new_figures_render_without_missing_glyphs_and_stay_inside_the_figure(na
     with house_style(lang):
         renderer = fig.canvas.get_renderer()
         box = fig.bbox
-        for text in _drawn_texts(fig):  # nothing runs off the page
+        for text in drawn_texts(fig):  # nothing runs off the page
             ext = text.get_window_extent(renderer)
             inside = ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1
             assert inside and ext.y1 <= box.y1 + 1, f"{text.get_text()!r} is clipped"
@@ -410,14 +413,14 @@ def test_tile_labels_fit_inside_their_tiles(lang):
         assert tile.y0 < ext.y0 and ext.y1 < tile.y1, text.get_text()
 
 
-@pytest.mark.parametrize("name", sorted(NEW_FIGURES))
-def test_new_figures_draw_on_a_given_axes_and_never_save(name, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", sorted(HAND_BUILT_FIGURES))
+def test_hand_built_figures_draw_on_a_given_axes_and_never_save(name, tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
     monkeypatch.chdir(tmp_path)
     with house_style("en"):
         fig, ax = plt.subplots(layout="constrained")
-        out = NEW_FIGURES[name]("en", False)
+        out = HAND_BUILT_FIGURES[name]("en", False)
         assert out is not fig  # without ax, a new figure
         plt.close(out)
         builders = {
@@ -443,16 +446,17 @@ def test_house_style_makes_a_missing_glyph_an_error(tmp_path):
 
 def test_zh_pdf_of_the_tile_map_embeds_the_cjk_font(tmp_path):
     with house_style("zh"):
-        fig = NEW_FIGURES["tile_map"]("zh", True)
+        fig = HAND_BUILT_FIGURES["tile_map"]("zh", True)
         paths = save_figure(fig, tmp_path, "tiles", formats=("pdf",))
     assert b"NotoSansCJK" in paths["pdf"].read_bytes()
 
 
-@pytest.mark.parametrize("name", sorted(NEW_FIGURES))
-def test_new_figures_give_the_same_bytes_when_drawn_and_saved_twice(name, tmp_path):
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(HAND_BUILT_FIGURES))
+def test_hand_built_figures_give_the_same_bytes_when_drawn_and_saved_twice(name, tmp_path):
     for run in ("a", "b"):
         with house_style("zh"):
-            fig = NEW_FIGURES[name]("zh", True)
+            fig = HAND_BUILT_FIGURES[name]("zh", True)
             save_figure(fig, tmp_path / run, name)
     for fmt in ("png", "svg", "pdf"):
         a = (tmp_path / "a" / f"{name}.{fmt}").read_bytes()
@@ -484,7 +488,7 @@ def test_the_first_three_figures_stay_inside_the_figure(demo_data, tables, lang)
         for fig in figs:
             renderer = fig.canvas.get_renderer()
             box = fig.bbox
-            for text in _drawn_texts(fig):
+            for text in drawn_texts(fig):
                 ext = text.get_window_extent(renderer)
                 inside = ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1
                 assert inside and ext.y1 <= box.y1 + 1, f"{text.get_text()!r} is clipped"

@@ -10,8 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analysis.cleaning import clean_registers
-from analysis.io import read_register
+from analysis.registers.cleaning import clean_registers
+from analysis.registers.read import read_register
 
 DATA = [  # 项目名称, 实施机构, 年度, 省份, 支出金额（万元）, 受益人数（人）, 受益贫困户（户）
     ["产业扶贫一期", "中国扶贫基金会", "2018", "云南省", "12.5", "300", "60"],
@@ -108,7 +108,7 @@ def test_excel_error_cells_keep_their_text_and_their_own_reason(tmp_path):
 
 
 def test_inspect_names_the_skipped_sheets_and_the_command_to_read_one(workbook):
-    from analysis.inspection import inspect_register
+    from analysis.registers.inspection import inspect_register
 
     text = inspect_register(workbook)
     for name in ("汇总", "说明", "旧表"):
@@ -116,6 +116,7 @@ def test_inspect_names_the_skipped_sheets_and_the_command_to_read_one(workbook):
     assert "header over two rows" in text
 
 
+@pytest.mark.slow
 def test_on_the_command_line_each_skipped_sheet_is_one_notice_line(workbook, tmp_path):
     import subprocess
     import sys

@@ -12,9 +12,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from analysis.cleaning import CleanResult, clean_registers
 from analysis.errors import RegisterError
-from analysis.io import detect_encoding, read_register, write_clean_outputs
+from analysis.outputs import write_clean_outputs
+from analysis.registers.cleaning import CleanResult, clean_registers
+from analysis.registers.encoding import detect_encoding
+from analysis.registers.read import read_register
 
 HEADER = ["项目名称", "实施机构", "年度", "省份", "扶贫类型", "支出金额（万元）", "受益人数"]
 PROVINCES = ["云南省", "四川省", "甘肃省", "青海省", "西藏自治区", "贵州省"]
@@ -475,10 +477,10 @@ def _careful_frame(text: str, delimiter: str = ",") -> pd.DataFrame:
     import csv
     import io
 
-    from analysis.io import _frame_from_rows
+    from analysis.registers.headers import frame_from_rows
 
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    return _frame_from_rows(rows, "x")
+    return frame_from_rows(rows, "x")
 
 
 @pytest.mark.parametrize(

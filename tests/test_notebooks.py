@@ -32,6 +32,7 @@ def test_there_are_the_four_notebooks():
     assert [p.stem for p in NOTEBOOKS] == sorted(DESIGN_PARAMETERS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_parameters_are_typed_documented_and_named_as_in_the_design(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
@@ -73,7 +74,7 @@ def run(*args, check=False):
     return subprocess.run([ANALYSIS, *args], capture_output=True, text=True, check=check)
 
 
-@pytest.mark.slow
+@pytest.mark.notebook
 def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_good_run(
     demo_slice, tmp_path
 ):
@@ -105,14 +106,6 @@ def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_goo
     }
     assert not list(out.parent.glob(".slice*")), "no building folder or lock left behind"
 
-    # The same run again gives byte-identical tables, figures and HTML (index.html included).
-    first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    again = run("run", "--out", str(out), "-p", "raw_paths", json.dumps([str(demo_slice)]), *common)
-    assert again.returncode == 0, again.stderr
-    for rel, data in first.items():
-        if rel.parts[0] in ("tables", "figures", "html") or rel.name == "index.html":
-            assert (out / rel).read_bytes() == data, rel
-
     # A run that fails in 01_clean: one line naming the notebook, last good run left in place.
     before = (out / "manifest.json").read_bytes()
     (tmp_path / "nope.csv").write_text("not,a,register\n1,2,3\n", encoding="utf-8")
@@ -134,6 +127,7 @@ def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_goo
     assert failed["status"] == "failed" and failed["error"].startswith("notebook 01_clean failed")
 
 
+@pytest.mark.slow
 def test_unknown_or_mistyped_parameters_are_refused_before_any_kernel_starts(tmp_path):
     bad = run("run", "--out", str(tmp_path / "r"), "-p", "bootstrap_rep", "10")
     assert (
@@ -148,7 +142,7 @@ def test_stream_chunks_do_not_change_the_rendered_html(tmp_path):
     """The kernel sends warnings in chunks that depend on timing; the page must not."""
     import nbformat
 
-    from analysis.runner import render_html
+    from analysis.run.render import render_html
 
     pages = []
     for chunks in (["a\n", "b\n", "c\n"], ["a\nb\n", "c\n"]):
@@ -161,3 +155,40 @@ def test_stream_chunks_do_not_change_the_rendered_html(tmp_path):
         nbformat.write(nb, folder / "nb.ipynb")
         pages.append(render_html(folder / "nb.ipynb", folder / "nb.html").read_bytes())
     assert pages[0] == pages[1] and b"a\nb\nc\n" in pages[0]
+
+
+@pytest.mark.report
+def test_the_demo_report_is_byte_identical_to_the_recorded_one(tmp_path):
+    """`make report` (the default run on the shipped demo) writes every table, figure and page with
+    the bytes recorded in tests/data/report_hashes.json (recorded before the re-layout of the package;
+    a change of any output must be deliberate: record it anew and say why). index.html is left out:
+    it names the run folder's absolute path."""
+    out = tmp_path / "demo"
+    done = run("run", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    recorded = json.loads((ROOT / "tests" / "data" / "report_hashes.json").read_text())["outputs"]
+    outputs = json.loads((out / "manifest.json").read_text())["outputs"]
+    assert set(outputs) - {"index.html"} == set(recorded)
+    changed = sorted(name for name, digest in recorded.items() if outputs[name] != digest)
+    assert not changed, f"outputs differ from the recorded run: {changed}"
+
+
+@pytest.mark.notebook
+def test_a_renamed_copy_of_the_demo_keeps_its_simulated_banner(demo_slice, tmp_path):
+    """Whether the data are simulated is read from the cleaned data, not from the file's name."""
+    renamed = tmp_path / "projects_2016_2020.csv"
+    renamed.write_bytes(demo_slice.read_bytes())
+    out = tmp_path / "renamed"
+    done = run(
+        "run",
+        "--out",
+        str(out),
+        "--notebook",
+        "01_clean",
+        "-p",
+        "raw_paths",
+        json.dumps([str(renamed)]),
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "manifest.json").read_text())["simulated_input"] is True
+    assert "SIMULATED demo register" in (out / "index.html").read_text(encoding="utf-8")

@@ -13,15 +13,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from analysis.parsing import (
-    BLANK_TOKENS,
-    normalize_text,
+from analysis.registers.parsing import (
     parse_amount,
     parse_bool,
     parse_count,
     parse_year,
     unit_from_header,
 )
+from analysis.registers.text import BLANK_TOKENS, normalize_text
 
 REL = 1e-9
 PROPERTY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -288,6 +287,7 @@ def expected_float(exact: Decimal, mult: float) -> float:
     return float(exact * Decimal(mult))
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(
     unit=st.sampled_from(HEADER_UNITS),
@@ -305,6 +305,7 @@ def test_property_amount_plain_number_takes_header_unit(unit, bracket, entries):
         assert out["approximate"][i] == (prefix == "约"), texts[i]
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(
     header_mult=st.sampled_from([1.0, 1e3, 1e4, 1e8]),
@@ -332,6 +333,7 @@ def chinese_numeral_in_column(draw) -> tuple[int, str]:
     return n, unit
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(case=chinese_numeral_in_column(), prefix=approx_prefix)
 def test_property_amount_chinese_numeral_takes_header_unit(case, prefix):
@@ -343,6 +345,7 @@ def test_property_amount_chinese_numeral_takes_header_unit(case, prefix):
     assert row["approximate"] == (prefix == "约")
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(n=st.integers(min_value=0, max_value=10**8 - 1), header_mult=st.sampled_from([1.0, 1e4]))
 @example(n=1300, header_mult=1.0)
@@ -354,6 +357,7 @@ def test_property_amount_chinese_numeral_with_yuan_suffix(n, header_mult):
     assert close(row["value"], float(n)), text
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(
     unit=st.sampled_from(["人", "万人", "户", "万户"]),
@@ -371,6 +375,7 @@ def test_property_count_plain_number_takes_header_unit(unit, entries):
         assert not out["person_times"][i]
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(
     header_mult=st.sampled_from([1.0, 1e4]),
@@ -391,6 +396,7 @@ def test_property_count_own_unit_wins(header_mult, entries):
         assert out["person_times"][i] == person_times, texts[i]
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(
     n=st.integers(min_value=0, max_value=10**8 - 1),
@@ -406,6 +412,7 @@ def test_property_count_chinese_numeral(n, unit, prefix):
     assert row["person_times"] == (unit == "人次")
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(
     day=st.dates(min_value=date(1955, 1, 1), max_value=date(2099, 12, 31)),
@@ -425,6 +432,7 @@ def test_property_year_forms(day, form):
     assert parse_year(pd.Series([text])).iloc[0] == float(y), text
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(
     st.lists(

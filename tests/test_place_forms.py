@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from pypinyin import Style, lazy_pinyin
 
-from analysis.cleaning import clean_registers
-from analysis.placenames import chinese_forms, chinese_short, latin_key
-from analysis.places import resolve_places
 from analysis.reference import load_reference
+from analysis.registers.cleaning import clean_registers
+from analysis.registers.placenames import chinese_forms, chinese_short, latin_key
+from analysis.registers.places import resolve_places
 
 # The official English names (State Council Information Office / Xinhua usage), the oracle for the
 # "English" form; pinyin comes from pypinyin, an independent library.

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.places import MULTIPLE, resolve_places
+from analysis.registers.places import resolve_places
+from analysis.schema import MULTIPLE
 
 COLUMNS = [
     "province",
@@ -85,7 +86,7 @@ def test_a_partly_covered_province_alone_is_unknown_never_guessed(text):
 
 
 def test_the_provinces_of_a_multiple_row_are_listed():
-    from analysis.places import resolve_places
+    from analysis.registers.places import resolve_places
 
     out = resolve_places(pd.Series(["云南、四川", "云南"]))
     assert out["province_list"].tolist()[0] == "Sichuan|Yunnan"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.cleaning import clean_registers
-from analysis.places import poverty_counties, poverty_status
 from analysis.reference import load_reference
+from analysis.registers.cleaning import clean_registers
+from analysis.registers.places import poverty_counties, poverty_status
 
 OFFICIAL_BY_PROVINCE = {  # shared/reference/README.md
     "云南": 88, "西藏": 74, "四川": 66, "贵州": 66, "甘肃": 58, "陕西": 56, "河北": 45, "青海": 42,

@@ -8,7 +8,8 @@ import pytest
 from scipy import stats
 
 from analysis.errors import ParameterError
-from analysis.regional import EFFECT_COLUMNS, fit_baseline, fit_spending_shift, regional_effects
+from analysis.estimate.models import EFFECT_COLUMNS
+from analysis.estimate.regional import fit_baseline, fit_spending_shift, regional_effects
 
 
 def simulated_projects(seed: int = 0, n: int = 600, n_orgs: int = 60, effect: float = 0.3):

@@ -12,15 +12,11 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.errors import ParameterError
-from analysis.regional import (
-    EFFECT_COLUMNS,
-    baseline_inference,
-    fit_baseline,
-    fit_heterogeneity,
-    fit_province_effects,
-    fit_spending_shift,
-    regression_table,
-)
+from analysis.estimate.inference import baseline_inference
+from analysis.estimate.models import EFFECT_COLUMNS
+from analysis.estimate.provinces import fit_heterogeneity, fit_province_effects
+from analysis.estimate.regional import fit_baseline, fit_spending_shift
+from analysis.present.tables import regression_table
 
 SECTORS = ["industry", "education", "health"]
 
@@ -353,6 +349,7 @@ def test_options_are_checked_before_fitting():
 # Coverage of the 95% intervals over seeded replications
 
 
+@pytest.mark.coverage
 def test_baseline_interval_covers_the_planted_effect_about_95_percent():
     hits = []
     for seed in range(200):
@@ -397,6 +394,7 @@ def did_replications():
     return np.array(hits), np.array(pre)
 
 
+@pytest.mark.coverage
 def test_did_interval_covers_the_planted_shift_about_95_percent(did_replications):
     hits, _ = did_replications
     # 0.960 on these 200 seeds; 0.964 (binomial SE 0.004) on seeds 0-1999.
@@ -477,7 +475,8 @@ def test_regression_table_on_the_demo_register(demo_data):
 
 
 def test_spending_shift_few_cluster_checks_on_the_demo_register(demo_data):
-    from analysis.regional import fit_spending_shift, spending_shift_inference
+    from analysis.estimate.inference import spending_shift_inference
+    from analysis.estimate.regional import fit_spending_shift
 
     a = spending_shift_inference(demo_data, reps=199, seed=3)
     b = spending_shift_inference(demo_data, reps=199, seed=3)

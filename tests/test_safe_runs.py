@@ -120,6 +120,7 @@ OUT_CASES = {
 }
 
 
+@pytest.mark.notebook
 @pytest.mark.parametrize("case", list(OUT_CASES))
 def test_run_refuses_an_out_it_may_not_replace_and_touches_nothing(project, case):
     (project / "mine").mkdir()
@@ -139,6 +140,7 @@ def test_run_refuses_an_out_it_may_not_replace_and_touches_nothing(project, case
     assert tree(project.parent) == before, "a refused run changed files"
 
 
+@pytest.mark.batch
 def test_batch_refuses_unsafe_parents_and_grid_names_that_leave_the_folder(project):
     grid = project / "g.yaml"
     grid.write_text("name: ../../escape\nbase: {bootstrap_reps: 99}\n", encoding="utf-8")
@@ -153,6 +155,7 @@ def test_batch_refuses_unsafe_parents_and_grid_names_that_leave_the_folder(proje
     assert tree(project.parent) == before
 
 
+@pytest.mark.notebook
 def test_an_earlier_run_folder_is_replaced_only_on_success(project, tmp_path):
     """A marked run folder is replaced by a good run; a failing run leaves it byte for byte."""
     out = tmp_path / "runs" / "r"
@@ -211,6 +214,7 @@ BAD_VALUES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(BAD_VALUES))
 def test_a_bad_parameter_value_is_refused_before_any_kernel_starts(project, tmp_path, case):
     name = case.split("=")[0]
@@ -226,7 +230,7 @@ def test_a_bad_parameter_value_is_refused_before_any_kernel_starts(project, tmp_
 def test_parameter_constraints_are_written_once_and_shown_by_papermill_and_the_readme():
     import papermill as pm
 
-    from analysis.parameters import CHECKS, constraint_of
+    from analysis.run.parameters import CHECKS, constraint_of
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
@@ -261,7 +265,7 @@ def _tables(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((out / "tables").glob("*.csv"))}
 
 
-@pytest.mark.slow
+@pytest.mark.notebook
 def test_two_runs_at_once_on_different_registers_equal_the_same_runs_done_alone(project, tmp_path):
     a, b = _slices(tmp_path)
     for name, register in (("alone_a", a), ("alone_b", b)):
@@ -284,7 +288,7 @@ def test_two_runs_at_once_on_different_registers_equal_the_same_runs_done_alone(
     assert not (project / "data" / "processed").exists(), "runs never write data/processed"
 
 
-@pytest.mark.slow
+@pytest.mark.notebook
 def test_a_second_run_to_the_same_out_stops_at_once_naming_the_first(project, tmp_path):
     a, _ = _slices(tmp_path)
     out = tmp_path / "shared"
@@ -321,7 +325,7 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-@pytest.mark.slow
+@pytest.mark.notebook
 def test_a_killed_run_leaves_nothing_running_and_the_next_run_cleans_up(project, tmp_path):
     a, _ = _slices(tmp_path)
     out = tmp_path / "killed"
@@ -358,7 +362,8 @@ def test_a_killed_run_leaves_nothing_running_and_the_next_run_cleans_up(project,
 
 
 def test_stale_debris_of_a_killed_run_is_cleaned_and_a_half_replaced_folder_restored(tmp_path):
-    from analysis.runfolder import BUILDING_MARK, RunLock, clean_debris
+    from analysis.locks import RunLock
+    from analysis.run.folders import BUILDING_MARK, clean_debris
 
     out = tmp_path / "r"
     stale = tmp_path / ".r.building-999999"
@@ -446,6 +451,7 @@ def hostile_files(tmp_path_factory):
     return _hostile(tmp_path_factory.mktemp("hostile"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "case",
     ["far cell XFD1048576", "far cell ZZ200000", "far cell under a lying dimension",
@@ -470,6 +476,7 @@ def test_hostile_input_ends_quickly_in_one_line_with_little_memory(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_register_with_a_non_utf8_name_is_cleaned_and_its_name_kept_readable(tmp_path):
     import pandas as pd
 
@@ -483,6 +490,7 @@ def test_a_register_with_a_non_utf8_name_is_cleaned_and_its_name_kept_readable(t
     assert data["source_file"].str.endswith("reg\\xff.csv").all()
 
 
+@pytest.mark.slow
 def test_a_workbook_within_the_limits_is_read_and_the_limits_are_options(tmp_path):
     import hostile
 
@@ -523,6 +531,7 @@ def read_only(tmp_path):
     subprocess.run(["umount", "-l", str(where)], check=False)
 
 
+@pytest.mark.notebook
 def test_a_full_disk_ends_in_one_line_and_leaves_nothing_behind(project, small_disk):
     done = cli(project, "clean", str(DEMO), "--out", str(small_disk / "clean"))
     line = one_line(done)
@@ -534,6 +543,7 @@ def test_a_full_disk_ends_in_one_line_and_leaves_nothing_behind(project, small_d
     assert [p.name for p in small_disk.iterdir()] in ([], ["clean"]), list(small_disk.rglob("*"))
 
 
+@pytest.mark.notebook
 def test_a_read_only_folder_ends_in_one_line(project, read_only):
     for args in (["clean", str(DEMO), "--out", str(read_only / "c")],
                  ["run", "--out", str(read_only / "r"), "--notebook", "01_clean"],
@@ -542,6 +552,7 @@ def test_a_read_only_folder_ends_in_one_line(project, read_only):
         assert "Read-only file system" in line, line
 
 
+@pytest.mark.slow
 def test_error_paths_of_every_command_are_one_line(project, tmp_path):
     a_file = tmp_path / "a_file.txt"
     a_file.write_text("mine")
@@ -573,6 +584,7 @@ def test_error_paths_of_every_command_are_one_line(project, tmp_path):
     assert not (tmp_path / "r").exists() and not (tmp_path / "g").exists()
 
 
+@pytest.mark.slow
 def test_paths_typed_are_taken_from_the_working_directory(project, tmp_path):
     """A second folder sharing the same installed package reads and writes its own files."""
     work = tmp_path / "elsewhere"
@@ -600,18 +612,20 @@ def test_run_finds_the_project_from_the_working_directory_not_the_install(projec
 def test_a_register_larger_than_the_memory_available_is_refused_before_it_is_read(
     tmp_path, monkeypatch
 ):
-    import analysis.io as aio
+    import analysis.registers.read as reading
     from analysis.errors import RegisterError
 
     reg = tmp_path / "reg.csv"
     reg.write_bytes(DEMO.read_bytes())
-    monkeypatch.setattr(aio, "_available_memory", lambda: 5 * reg.stat().st_size)
-    monkeypatch.setattr(aio, "_read_csv", lambda *a, **k: pytest.fail("the file was read"))
+    monkeypatch.setattr(reading, "available_memory", lambda: 5 * reg.stat().st_size)
+    monkeypatch.setattr(
+        reading, "read_csv_register", lambda *a, **k: pytest.fail("the file was read")
+    )
     with pytest.raises(RegisterError, match="needs about .* GiB of memory and .* is available"):
-        aio.read_register(reg)
+        reading.read_register(reg)
 
 
-@pytest.mark.slow
+@pytest.mark.notebook
 def test_a_non_editable_install_runs_on_a_clone(project, tmp_path):
     """The package copied into another folder, as `pip install .` copies it into site-packages (no
     link back to the clone), still finds the notebooks of the project it is run from."""
@@ -626,7 +640,7 @@ def test_a_non_editable_install_runs_on_a_clone(project, tmp_path):
         lines[0] + "".join(lines[1::9]), encoding="utf-8-sig"
     )
     done = subprocess.run(
-        [sys.executable, "-m", "analysis.cli", "run", "--out", "reports/r", "--notebook", "01_clean"],
+        [sys.executable, "-m", "analysis.run.cli", "run", "--out", "reports/r", "--notebook", "01_clean"],
         env=env, capture_output=True, text=True, cwd=project,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -637,6 +651,7 @@ def test_a_non_editable_install_runs_on_a_clone(project, tmp_path):
 # --- attacks found in review: each once broke a promise ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_lock_never_follows_a_link_or_touches_a_users_file(project, tmp_path):
     folder = tmp_path / "L"
     folder.mkdir()
@@ -651,7 +666,8 @@ def test_the_lock_never_follows_a_link_or_touches_a_users_file(project, tmp_path
 
 
 def test_a_name_with_glob_characters_cleans_only_its_own_debris(tmp_path):
-    from analysis.runfolder import BUILDING_MARK, RunLock, clean_debris
+    from analysis.locks import RunLock
+    from analysis.run.folders import BUILDING_MARK, clean_debris
 
     live = tmp_path / f".a.building-{os.getpid()}"
     live.mkdir()
@@ -676,6 +692,7 @@ def test_a_failed_run_folder_with_a_users_note_is_refused_not_deleted(project, t
     assert (failed / "NOTES.md").read_text() == "my diagnosis"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "manifest",
     [
@@ -703,6 +720,7 @@ def test_a_linked_data_raw_is_still_protected(project, tmp_path):
     assert "data/raw" in line and not (shared / "results").exists()
 
 
+@pytest.mark.slow
 def test_clean_never_removes_a_users_folder_that_looks_like_staging(tmp_path):
     out = tmp_path / "out"
     backup = out / ".staging-999999-my-backup"
@@ -752,6 +770,7 @@ def test_an_out_name_that_is_not_utf8_is_refused_in_one_line(project, tmp_path):
     assert "UTF-8" in line and not list(tmp_path.glob(".*"))
 
 
+@pytest.mark.slow
 def test_usage_errors_and_yaml_bombs_are_one_line(project, tmp_path):
     laugh = tmp_path / "laugh.yaml"
     laugh.write_text(

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cleaning import clean_registers
-from analysis.parsing import parse_amount, parse_year, year_ranges
+from analysis.registers.cleaning import clean_registers
+from analysis.registers.parsing import parse_amount, parse_year, year_ranges
 
 
 @pytest.mark.parametrize(

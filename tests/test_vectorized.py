@@ -17,21 +17,25 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from analysis.cleaning import _duplicated, _keep_rows
-from analysis.io import _arrow_parse, _frame_from_rows, _read_csv_fast, read_register
-from analysis.parsing import (
-    _NEWER_UNICODE,
-    _PLAIN_NUMBER,
-    _WHITESPACE_RUN,
-    BLANK_TOKENS,
-    _blank_array,
-    _parse_amount_one,
-    _parse_count_one,
-    _tidy_array,
-    _tidy_text,
-    normalize_text,
+from analysis.registers.csvread import arrow_parse, read_csv_fast
+from analysis.registers.duplicates import duplicated_rows, keep_rows
+from analysis.registers.headers import frame_from_rows
+from analysis.registers.parsing import (
+    PLAIN_NUMBER,
     parse_amount,
+    parse_amount_text,
     parse_count,
+    parse_count_text,
+)
+from analysis.registers.read import read_register
+from analysis.registers.text import (
+    BLANK_TOKENS,
+    NEWER_UNICODE,
+    WHITESPACE_RUN,
+    blank_array,
+    normalize_text,
+    tidy_array,
+    tidy_text,
 )
 
 ORACLE = settings(
@@ -124,9 +128,9 @@ FORMS = st.sampled_from(["string", "large_string", "chunked", "series_string", "
 @example(values=["plain ascii", "中文 text"], form="large_string")  # all settled: returned as is
 @example(values=["\u00a8x", "\x1cx\x1f", "x\u2028\u2029y", "\u0085"], form="object")
 def test_tidy_array_matches_tidy_text(values, form):
-    got = _tidy_array(_as_input(values, form))
+    got = tidy_array(_as_input(values, form))
     assert got.null_count == 0
-    assert got.to_pylist() == [_tidy_text(v) for v in values]
+    assert got.to_pylist() == [tidy_text(v) for v in values]
 
 
 # --- 2. _WHITESPACE_RUN --------------------------------------------------------------------------
@@ -137,7 +141,7 @@ def test_whitespace_class_is_exactly_str_isspace():
     codes = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     chars = [chr(c) for c in codes]
     assert len(chars) > 0x3100
-    hit = pc.match_substring_regex(pa.array(chars), f"^(?:{_WHITESPACE_RUN})$")
+    hit = pc.match_substring_regex(pa.array(chars), f"^(?:{WHITESPACE_RUN})$")
     hit = hit.to_numpy(zero_copy_only=False)
     expected = np.array([ch.isspace() for ch in chars])
     wrong = [hex(c) for c, h, e in zip(codes, hit, expected, strict=True) if h != e]
@@ -145,7 +149,7 @@ def test_whitespace_class_is_exactly_str_isspace():
     assert expected.sum() == len(SPACES)
     # and runs: a mixed run of every space character is one match of the whole class
     run = "".join(SPACES)
-    assert pc.replace_substring_regex(pa.array([f"a{run}b"]), _WHITESPACE_RUN, " ").to_pylist() == [
+    assert pc.replace_substring_regex(pa.array([f"a{run}b"]), WHITESPACE_RUN, " ").to_pylist() == [
         "a b"
     ]
 
@@ -186,18 +190,19 @@ def blank_like(draw, max_pad: int):
     values=["", " ", "\u3000", "ＮＵＬＬ", "N/A", "？", "—— ", "无", "na x", None], form="object"
 )
 def test_blank_array_matches_normalize_text(values, form):
-    got = _blank_array(_as_input(values, form))
+    got = blank_array(_as_input(values, form))
     assert got.dtype == bool
     assert got.tolist() == [normalize_text(v) in BLANK_TOKENS for v in values]
 
 
+@pytest.mark.slow
 @ORACLE
 @given(values=st.lists(blank_like(max_pad=20), max_size=20), form=FORMS)
 @example(values=["\u3000" * 13], form="string")
 @example(values=["\u3000\u3000\u3000ｕｎｋｎｏｗｎ\u3000\u3000\u3000"], form="string")
 @example(values=[" " * 40], form="string")
 def test_blank_array_long_padding_matches_normalize_text(values, form):
-    got = _blank_array(_as_input(values, form))
+    got = blank_array(_as_input(values, form))
     assert got.tolist() == [normalize_text(v) in BLANK_TOKENS for v in values]
 
 
@@ -263,6 +268,7 @@ def _raw(value) -> str:
     return "" if value is None or value is pd.NA or value != value else value
 
 
+@pytest.mark.slow
 @ORACLE
 @given(case=mixed_series(), mult=st.sampled_from([1.0, 1e4]))
 @example(
@@ -275,19 +281,20 @@ def test_parse_amount_fast_route_matches_reference(case, mult):
     # the plain values do take the pyarrow route
     assert all(
         pc.match_substring_regex(
-            pc.ascii_trim_whitespace(pa.array(plain)), _PLAIN_NUMBER
+            pc.ascii_trim_whitespace(pa.array(plain)), PLAIN_NUMBER
         ).to_pylist()
     )
     got = parse_amount(series, default_unit_multiplier=mult)
     assert list(got.columns) == ["value", "approximate", "problem"]
     assert got.index.equals(series.index)
     for raw, (value, approx, problem) in zip(series, got.itertuples(index=False), strict=True):
-        e_value, e_approx, e_problem = _parse_amount_one(_raw(raw), mult)
+        e_value, e_approx, e_problem = parse_amount_text(_raw(raw), mult)
         assert _same_float(value, e_value), (raw, value, e_value)
         assert bool(approx) is bool(e_approx), raw
         assert problem == e_problem, raw
 
 
+@pytest.mark.slow
 @ORACLE
 @given(case=mixed_series(), mult=st.sampled_from([1.0, 1e4]))
 @example(case=(["12", " 0.5 "], pd.Series(["12", "约12人", " 0.5 ", "", "12"])), mult=1e4)
@@ -295,7 +302,7 @@ def test_parse_count_fast_route_matches_reference(case, mult):
     plain, series = case
     assert all(
         pc.match_substring_regex(
-            pc.ascii_trim_whitespace(pa.array(plain)), _PLAIN_NUMBER
+            pc.ascii_trim_whitespace(pa.array(plain)), PLAIN_NUMBER
         ).to_pylist()
     )
     got = parse_count(series, default_unit_multiplier=mult)
@@ -304,7 +311,7 @@ def test_parse_count_fast_route_matches_reference(case, mult):
     for raw, (value, approx, times, problem) in zip(
         series, got.itertuples(index=False), strict=True
     ):
-        e_value, e_approx, e_times, e_problem = _parse_count_one(_raw(raw), mult)
+        e_value, e_approx, e_times, e_problem = parse_count_text(_raw(raw), mult)
         assert _same_float(value, e_value), (raw, value, e_value)
         assert bool(approx) is bool(e_approx), raw
         assert bool(times) is bool(e_times), raw
@@ -320,7 +327,7 @@ LABEL = "register.csv"
 
 def _careful(text: str, delimiter: str) -> pd.DataFrame:
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    return _frame_from_rows(rows, LABEL)
+    return frame_from_rows(rows, LABEL)
 
 
 def _assert_same_frame(fast: pd.DataFrame, slow: pd.DataFrame) -> None:
@@ -399,7 +406,7 @@ CSV_CASES = {
 def test_read_csv_fast_matches_csv_module(name):
     text = CSV_CASES[name]
     delimiter = "\t" if name.startswith("tabs") else ","
-    fast = _read_csv_fast(text.encode("utf-8"), delimiter, LABEL)
+    fast = read_csv_fast(text.encode("utf-8"), delimiter, LABEL)
     assert fast is not None  # these shapes are all meant for the C parser
     _assert_same_frame(fast, _careful(text, delimiter))
 
@@ -423,7 +430,7 @@ FIRST_ROW_CASES = {
 @pytest.mark.parametrize("name", sorted(FIRST_ROW_CASES))
 def test_read_csv_fast_first_row_too_long_and_trailing_blanks(name):
     text = FIRST_ROW_CASES[name]
-    fast = _read_csv_fast(text.encode("utf-8"), ",", LABEL)
+    fast = read_csv_fast(text.encode("utf-8"), ",", LABEL)
     assert fast is not None
     _assert_same_frame(fast, _careful(text, ","))
 
@@ -470,11 +477,12 @@ def register_text(draw):
     return text, delimiter
 
 
+@pytest.mark.slow
 @ORACLE
 @given(case=register_text())
 def test_read_csv_fast_matches_csv_module_property(case):
     text, delimiter = case
-    fast = _read_csv_fast(text.encode("utf-8"), delimiter, LABEL)
+    fast = read_csv_fast(text.encode("utf-8"), delimiter, LABEL)
     assume(fast is not None)
     _assert_same_frame(fast, _careful(text, delimiter))
 
@@ -597,7 +605,7 @@ def test_duplicated_matches_pandas(columns, keep):
         "alternate": np.arange(len(frame)) % 2 == 1,
     }[keep]
     expected = frame.loc[rows, columns].duplicated().to_numpy()
-    got = _duplicated(frame, columns, rows)
+    got = duplicated_rows(frame, columns, rows)
     assert got.dtype == bool
     assert got.tolist() == expected.tolist()
     if keep == "all" and columns == ["project_id", "year"]:
@@ -609,12 +617,13 @@ def test_duplicated_counts_every_kind_of_missing_as_one_value():
     # DataFrame.duplicated keeps them apart; clean_registers' key columns never mix them).
     frame = pd.DataFrame({"obj": pd.Series([np.nan, None, "u", "u"], dtype=object)})
     rows = np.ones(4, dtype=bool)
-    assert _duplicated(frame, ["obj"], rows).tolist() == [False, True, False, True]
+    assert duplicated_rows(frame, ["obj"], rows).tolist() == [False, True, False, True]
 
 
 POOL = [None, "a", "b", "中"]
 
 
+@pytest.mark.slow
 @ORACLE
 @given(
     rows=st.lists(
@@ -644,7 +653,7 @@ def test_duplicated_matches_pandas_property(rows, data):
         st.lists(st.sampled_from(["s", "t", "y", "o"]), min_size=1, max_size=4, unique=True)
     )
     expected = frame.loc[mask, columns].duplicated().to_numpy()
-    assert _duplicated(frame, columns, mask).tolist() == expected.tolist()
+    assert duplicated_rows(frame, columns, mask).tolist() == expected.tolist()
 
 
 def test_duplicated_many_wide_columns_renumbers_without_overflow():
@@ -662,7 +671,7 @@ def test_duplicated_many_wide_columns_renumbers_without_overflow():
     assert (n_unique + 16) ** ncols > 2**62
     expected = frame.loc[rows, columns].duplicated().to_numpy()
     assert expected.sum() > 300
-    assert _duplicated(frame, columns, rows).tolist() == expected.tolist()
+    assert duplicated_rows(frame, columns, rows).tolist() == expected.tolist()
 
 
 def _mixed_frame(n: int = 9) -> pd.DataFrame:
@@ -714,15 +723,16 @@ def test_keep_rows_matches_loc(mask):
         "category",
     ]
     mask = np.array(mask, dtype=bool)
-    pd.testing.assert_frame_equal(_keep_rows(frame, mask), frame.loc[mask])
+    pd.testing.assert_frame_equal(keep_rows(frame, mask), frame.loc[mask])
 
 
+@pytest.mark.slow
 @ORACLE
 @given(mask=st.lists(st.booleans(), min_size=9, max_size=9))
 def test_keep_rows_matches_loc_property(mask):
     frame = _mixed_frame()
     mask = np.array(mask, dtype=bool)
-    pd.testing.assert_frame_equal(_keep_rows(frame, mask), frame.loc[mask])
+    pd.testing.assert_frame_equal(keep_rows(frame, mask), frame.loc[mask])
 
 
 @pytest.mark.parametrize(
@@ -737,7 +747,7 @@ def test_keep_rows_matches_loc_property(mask):
 def test_keep_rows_keeps_numpy_backed_dtypes(column):
     frame = pd.DataFrame({"c": column})
     mask = np.array([True, False, True])
-    pd.testing.assert_frame_equal(_keep_rows(frame, mask), frame.loc[mask])
+    pd.testing.assert_frame_equal(keep_rows(frame, mask), frame.loc[mask])
 
 
 # --- 8. Which reader: pyarrow for well-formed files, the C parser for the rest ---------------------
@@ -745,7 +755,7 @@ def test_keep_rows_keeps_numpy_backed_dtypes(column):
 
 def test_arrow_reader_reads_well_formed_files_like_the_csv_module():
     text = _csv([_row(1), _row(2), ["P3", '"a, quoted\nname"', "机构", "2019", "云南", "1", "2"]])
-    frame = _arrow_parse(text.encode("utf-8"), ",", 1, WIDTH)
+    frame = arrow_parse(text.encode("utf-8"), ",", 1, WIDTH)
     assert frame is not None  # the fast route is really taken for such a file
     careful = _careful(text, ",")
     for i, name in enumerate(HEADER):
@@ -762,13 +772,13 @@ def test_arrow_reader_reads_well_formed_files_like_the_csv_module():
 )
 def test_arrow_reader_leaves_rows_of_another_width_to_the_c_parser(rows):
     text = _csv(rows)
-    assert _arrow_parse(text.encode("utf-8"), ",", 1, WIDTH) is None
-    _assert_same_frame(_read_csv_fast(text.encode("utf-8"), ",", LABEL), _careful(text, ","))
+    assert arrow_parse(text.encode("utf-8"), ",", 1, WIDTH) is None
+    _assert_same_frame(read_csv_fast(text.encode("utf-8"), ",", LABEL), _careful(text, ","))
 
 
 def test_arrow_reader_refuses_text_that_is_not_utf8():
     text = _csv([_row(1), _row(2)])
-    assert _arrow_parse(text.encode("gb18030"), ",", 1, WIDTH) is None
+    assert arrow_parse(text.encode("gb18030"), ",", 1, WIDTH) is None
 
 
 # --- 9. Unicode versions and signed zero ------------------------------------------------------------
@@ -776,7 +786,7 @@ def test_arrow_reader_refuses_text_that_is_not_utf8():
 
 def test_every_code_point_pyarrow_normalizes_differently_goes_to_python():
     # pyarrow's NFKC follows a newer Unicode than Python's; every code point where the two differ must
-    # be caught by _NEWER_UNICODE (a pyarrow upgrade that adds new ones fails here).
+    # be caught by NEWER_UNICODE (a pyarrow upgrade that adds new ones fails here).
     points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     chars = pa.array([chr(c) for c in points], type=pa.large_string())
     arrow = pc.utf8_normalize(chars, form="NFKC").to_pylist()
@@ -786,11 +796,11 @@ def test_every_code_point_pyarrow_normalizes_differently_goes_to_python():
         if a != unicodedata.normalize("NFKC", chr(c))
     ]
     assert differ  # the test looks at real differences
-    caught = pc.match_substring_regex(pa.array(differ, pa.large_string()), _NEWER_UNICODE)
+    caught = pc.match_substring_regex(pa.array(differ, pa.large_string()), NEWER_UNICODE)
     assert all(caught.to_pylist())
     values = ["P" + ch for ch in differ]
-    assert _tidy_array(pa.array(values, pa.large_string())).to_pylist() == [
-        _tidy_text(v) for v in values
+    assert tidy_array(pa.array(values, pa.large_string())).to_pylist() == [
+        tidy_text(v) for v in values
     ]
 
 

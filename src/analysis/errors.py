@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-__all__ = ["AnalysisError", "ParameterError", "RegisterError", "RunError"]
-
 
 class AnalysisError(Exception):
     """An expected problem, reported to the user as one line (no traceback)."""

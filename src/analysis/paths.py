@@ -21,15 +21,6 @@ from pathlib import Path
 
 from analysis.errors import ParameterError, RegisterError
 
-__all__ = [
-    "display_path",
-    "find_project",
-    "from_cwd",
-    "project_or_error",
-    "require_regular_file",
-    "resolve_path",
-]
-
 _NOTEBOOK_MARK = Path("notebooks") / "01_clean.ipynb"
 
 

@@ -11,12 +11,6 @@ from importlib import resources
 
 import pandas as pd
 
-__all__ = [
-    "cpi_index",
-    "load_reference",
-    "reference_source",
-]
-
 _TABLES = {
     "provinces": "provinces.csv",
     "prefectures": "prefectures.csv",
@@ -31,6 +25,7 @@ _TABLES = {
     "place_names": "place_names.csv",
     "poverty_counties": "poverty_counties.csv",
     "labels": "labels.csv",
+    "tile_grid": "tile_grid.csv",
 }
 
 
@@ -49,18 +44,6 @@ def _load(name: str) -> pd.DataFrame:
 def load_reference(name: str) -> pd.DataFrame:
     """Return a copy of one shipped reference table (all columns as text)."""
     return _load(name).copy()
-
-
-def reference_source(name: str) -> str:
-    """Return the source lines of a reference table (its leading comment lines, or the source column)."""
-    with _path(name).open(encoding="utf-8") as fh:
-        lines = [ln[1:].strip() for ln in fh if ln.startswith("#")]
-    if lines:
-        return " ".join(lines)
-    table = _load(name)
-    if "source" in table.columns:
-        return "; ".join(dict.fromkeys(table["source"]))
-    return ""
 
 
 def cpi_index(base_year: int) -> pd.Series:

@@ -1,8 +1,10 @@
-"""The canonical project table as a pandera schema, checked on every write and read.
+"""The contract: the canonical project table, the constants every part shares, the declared outputs.
 
-Chosen over hand-written checks: pandera reports every failing column, check and row at once and is
-the schema library the pandas community maintains. The columns are those of ../shared/DESIGN.md plus
-``flags`` (cleaning flags, ';'-separated) and ``simulated`` (the row comes from the simulated demo).
+Facts stated here and nowhere else: the raw-row bookkeeping columns (``RAW_META``), the province value of
+a project spread over several provinces (``MULTIPLE``), the sectors and organization types, the first
+year of the policy shift towards 三区三州 (``POLICY_YEAR``), the pipeline's notebooks and the tables a
+run writes (``RUN_TABLES``), the columns a table must have (:func:`require_columns`), and whether data
+are the simulated demo (:func:`is_simulated`).
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis.errors import RegisterError
+from analysis.errors import ParameterError, RegisterError
 
-__all__ = ["PROJECTS_SCHEMA", "validate_projects"]
-
-_STR = pd.StringDtype()
+POLICY_YEAR = 2017  # first year of the policy shift towards 三区三州 (label key policy_2017)
+# Where a raw row came from (file, spreadsheet row number) and its problem as read.
+RAW_META = ("source_file", "source_row", "source_problem")
+MULTIPLE = "multiple"  # province (and area) of a project spread over several provinces
 SECTORS = ["industry", "education", "health", "relocation", "volunteer", "other"]
 ORG_TYPES = ["foundation", "social_group", "social_service_agency", "unknown"]
+_STR = pd.StringDtype()
+
 
 PROJECTS_SCHEMA = pa.DataFrameSchema(
     {
@@ -48,7 +53,7 @@ PROJECTS_SCHEMA = pa.DataFrameSchema(
     },
     checks=[
         pa.Check(
-            lambda df: (df["province"] == "multiple") | df["province_code"].notna(),
+            lambda df: (df["province"] == MULTIPLE) | df["province_code"].notna(),
             error="province_code is missing for a single-province row",
         ),
     ],
@@ -70,3 +75,32 @@ def validate_projects(data: pd.DataFrame) -> pd.DataFrame:
             column=str(first["column"]),
             value=first["failure_case"],
         ) from None
+
+
+# The pipeline's notebooks, in the order a run executes them (notebooks/<name>.ipynb).
+NOTEBOOKS = ("01_clean", "02_cost_per_beneficiary", "03_regional_effects", "04_figures")
+# The tables a run writes into its tables/ folder (by the notebook named), without the extension.
+RUN_TABLES = {
+    "reconciliation": "01_clean",
+    "cost_per_beneficiary": "02_cost_per_beneficiary",
+    "cost_sensitivity": "02_cost_per_beneficiary",
+    "regional_effects": "03_regional_effects",
+    "baseline_inference": "03_regional_effects",
+    "did_inference": "03_regional_effects",
+}
+
+
+def require_columns(data, columns, what: str = "data") -> None:
+    """Refuse anything but a DataFrame holding every one of ``columns``, in one line naming the missing
+    ones (the one check of the estimators, tables and figures)."""
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(f"{what} must be a pandas DataFrame")
+    missing = [c for c in dict.fromkeys(columns) if c not in data.columns]
+    if missing:
+        raise ParameterError(f"{what} lacks column(s) {sorted(missing)}")
+
+
+def is_simulated(data: pd.DataFrame) -> bool:
+    """Whether any row of a cleaned table comes from the simulated demo register (its ``simulated``
+    column, set from the register's own note, not from a file name)."""
+    return "simulated" in data.columns and bool(data["simulated"].fillna(False).any())

@@ -1,0 +1,1 @@
+"""The simulated demo register (labelled simulated everywhere), calibrated to the published totals."""

@@ -1,0 +1,347 @@
+"""The demo register as a messy export: Chinese headers, amounts in 元/万元/亿元 written several ways,
+places spelt in several forms, planted problems (duplicates, blank and malformed rows), and the truth
+file that states every planted parameter. Written by ``analysis demo-data``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.demo.simulate import (
+    BENEFICIARIES_2018,
+    DEEP_EFFECT,
+    DEMO_SEED,
+    HOUSEHOLDS_2018,
+    JOINT_DEEP_FUNDS_2017_2019,
+    JOINT_DEEP_PROJECTS_2017_2019,
+    LOG_COST_BASE,
+    ORGS_2018,
+    PROJECTS_2018,
+    SD_NOISE,
+    SD_ORG,
+    SECTOR_EFFECT,
+    SECTOR_SHARE,
+    SHARE_DEEP,
+    SHARE_MULTI_PROVINCE,
+    SPENDING_2018,
+    SPENDING_SHIFT,
+    simulate,
+)
+
+HEADERS = [
+    "项目编号",
+    "项目名称",
+    "实施机构",
+    "组织类型",
+    "年度",
+    "省份",
+    "市州",
+    "县区",
+    "扶贫领域",
+    "支出金额（万元）",
+    "受益人数",
+    "建档立卡贫困户数",
+    "中央财政支持",
+    "数据说明",
+]
+
+
+NOTE = "模拟数据（simulated, not real）"
+
+
+_ORG_TYPE_TEXT = {
+    "foundation": ["基金会", "基金会", "基金会", "公募基金会"],
+    "social_group": ["社会团体", "社会团体", "社团"],
+    "social_service_agency": ["社会服务机构", "民办非企业单位"],
+}
+
+
+_SECTOR_TEXT = {
+    "industry": ["产业扶贫", "产业扶贫", "产业", "产业发展"],
+    "education": ["教育扶贫", "教育扶贫", "教育", "助学"],
+    "health": ["健康扶贫", "医疗扶贫", "健康扶贫"],
+    "relocation": ["易地扶贫搬迁", "易地搬迁"],
+    "volunteer": ["志愿服务", "志愿扶贫"],
+    "other": ["其他", "其他", "综合"],
+}
+
+
+_PROJECT_WORDS = {
+    "industry": ["特色产业扶贫", "种养殖产业", "电商帮扶", "合作社发展", "乡村工坊"],
+    "education": ["助学", "乡村教师培训", "学校建设", "营养午餐", "职业教育"],
+    "health": ["健康扶贫", "乡村医生培训", "大病救助", "妇幼健康", "包虫病防治"],
+    "relocation": ["易地扶贫搬迁后续帮扶", "安置点社区服务", "搬迁群众就业"],
+    "volunteer": ["志愿服务", "支教志愿", "医疗志愿"],
+    "other": ["综合帮扶", "乡村振兴示范", "民生改善"],
+}
+
+
+def _project_name(rng, row) -> str:
+    place = row.prefecture_short or row.province_short
+    if row.multi:
+        place = "西部多省"
+    word = rng.choice(_PROJECT_WORDS[row.sector])
+    return f"{place}{word}项目" if rng.random() < 0.6 else f"{place}{word}计划（{row.year}）"
+
+
+def _place_texts(rng, row) -> tuple[str, str, str]:
+    if row.multi:
+        return (
+            "、".join(rng.choice(["云南", "四川", "贵州", "甘肃", "青海"], 2, replace=False)),
+            "—",
+            "—",
+        )
+    u = rng.random()
+    pref = row.prefecture_zh if isinstance(row.prefecture_zh, str) else ""
+    if pref and rng.random() < 0.3:
+        pref = row.prefecture_short
+    county = row.county_zh if isinstance(row.county_zh, str) else ""
+    if pref and u < 0.03:  # a free-text address in the province column
+        return f"{row.province_zh}{pref}{county}", "", ""
+    if u < 0.70:
+        prov = row.province_zh
+    elif u < 0.85:
+        prov = row.province_short
+    elif u < 0.93:
+        prov = row.province_en
+    elif u < 0.97:
+        prov = (
+            f"{row.province_en} Province"
+            if row.province_code not in {"11", "12", "31", "50"}
+            else row.province_en
+        )
+    else:
+        prov = " " + row.province_short + " "
+    blank = rng.choice(["—", "不详", ""])
+    return prov, pref or blank, county or ""
+
+
+def make_demo_register(seed: int = DEMO_SEED) -> tuple[str, dict]:
+    """Simulate the demo register; return its CSV text and the truth (a JSON-ready dict).
+
+    The CSV has the Chinese headers of a real export; every row says 模拟数据 (simulated) in 数据说明.
+    """
+    df, extra = simulate(seed)
+    orgs = extra["orgs"]
+    rng = np.random.default_rng(seed + 1)
+    rows = []
+    counters: dict[int, int] = {}
+    order = rng.permutation(len(df))  # registers list projects in no particular order within a year
+    shuffled = df.iloc[order].sort_values("year", kind="stable")
+    for row in shuffled.itertuples():
+        counters[row.year] = counters.get(row.year, 0) + 1
+        org = orgs.iloc[row.org]
+        org_text = org.org_name
+        if rng.random() < 0.02:
+            org_text = org_text + " "
+        org_type = (
+            rng.choice(_ORG_TYPE_TEXT[org.org_type])
+            if rng.random() > 0.05
+            else rng.choice(["—", "不详"])
+        )
+        prov, pref, county = _place_texts(rng, row)
+        ben = str(row.beneficiaries) if rng.random() > 0.03 else f"{row.beneficiaries}人"
+        hh = str(row.households) if rng.random() > 0.03 else f"{row.households}户"
+        if row.year != 2018 and rng.random() < 0.02:
+            ben = rng.choice(["—", "不详"])
+        if row.year != 2018 and rng.random() < 0.03:
+            hh = rng.choice(["—", "不详", ""])
+        year_text = str(row.year) if rng.random() > 0.05 else f"{row.year}年"
+        rows.append(
+            [
+                f"SO{row.year}-{counters[row.year]:04d}",
+                _project_name(rng, row),
+                org_text,
+                org_type,
+                year_text,
+                prov,
+                pref,
+                county,
+                rng.choice(_SECTOR_TEXT[row.sector]),
+                row.amount_text,
+                ben,
+                hh,
+                "是" if row.joint else "否",
+                NOTE,
+            ]
+        )
+    rows, planted = _plant_problems(rng, rows)
+    buf = _io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(HEADERS)
+    writer.writerows(rows)
+    truth = _truth(seed, df, extra, planted)
+    return buf.getvalue(), truth
+
+
+def _plant_problems(rng, rows: list[list[str]]) -> tuple[list[list[str]], dict]:
+    """Add duplicate and broken rows (extra rows, outside the calibrated totals)."""
+    out = list(rows)
+    planted = {
+        "duplicate": 0,
+        "expenditure_missing": 0,
+        "expenditure_negative": 0,
+        "province_unresolved": 0,
+        "year_missing": 0,
+        "empty_row": 0,
+        "malformed_row": 0,
+    }
+    inserts = []
+    for idx in rng.choice(len(rows), size=12, replace=False):
+        inserts.append((int(idx) + 1, list(rows[idx])))
+        planted["duplicate"] += 1
+    broken = [
+        ("expenditure_missing", 9, "不详"),
+        ("expenditure_missing", 9, "—"),
+        ("expenditure_negative", 9, "-35.00"),
+        ("province_unresolved", 5, "火星"),
+        ("province_unresolved", 5, "Atlantis"),
+        ("year_missing", 4, "不详"),
+    ]
+    for reason, col, value in broken:
+        base = list(rows[int(rng.integers(len(rows)))])
+        base[0] = base[0] + "-X"
+        base[1] = base[1] + "（补录）"
+        base[col] = value
+        inserts.append((int(rng.integers(len(rows))), base))
+        planted[reason] += 1
+    inserts.append((int(rng.integers(len(rows))), [""] * len(HEADERS)))
+    planted["empty_row"] += 1
+    bad = list(rows[int(rng.integers(len(rows)))])
+    bad[0] += "-Y"
+    inserts.append((int(rng.integers(len(rows))), bad[:9] + ["12", "3", "4"] + bad[9:]))
+    planted["malformed_row"] += 1
+    for pos, row in sorted(inserts, key=lambda t: t[0], reverse=True):
+        out.insert(pos, row)
+    return out, planted
+
+
+def _ratio_of_totals(calib: dict, sectors, deeps) -> float:
+    """Superpopulation ratio of totals (yuan per person) of 2018 regular projects in the given sectors
+    and regions (``deeps``: False outside 三区三州, True inside), from the lognormal model.
+
+    Within a (sector, region) cell spending and cost are independent, so the cell ratio is 1 / E[1/c];
+    cells are mixed with weights P(cell) * E[spending | cell]."""
+    var = SD_ORG**2 + SD_NOISE**2
+    k_s, k_b = calib[2018]["spending_scale"], calib[2018]["beneficiaries_scale"]
+    shift = math.exp(SPENDING_SHIFT)
+    num = den = 0.0
+    for s in sectors:
+        for d in deeps:
+            p = SECTOR_SHARE[s] * (SHARE_DEEP if d else 1 - SHARE_DEEP)
+            es = shift if d else 1.0
+            inv_c = math.exp(-(LOG_COST_BASE + SECTOR_EFFECT[s] + DEEP_EFFECT * d) + var / 2)
+            num += p * es * k_s
+            den += p * es * k_s * inv_c * k_b
+    return num / den
+
+
+def _calibrated_to() -> dict:
+    """The published totals the demo is calibrated to (projects, organizations, yuan, persons,
+    households), as the truth file states them."""
+    return {
+        "2018": {
+            "projects": PROJECTS_2018,
+            "organizations": ORGS_2018,
+            "expenditure_yuan": SPENDING_2018,
+            "beneficiaries": BENEFICIARIES_2018,
+            "poor_households": HOUSEHOLDS_2018,
+        },
+        "joint_funded_sanqu_sanzhou_2017_2019": {
+            "projects": JOINT_DEEP_PROJECTS_2017_2019,
+            "expenditure_yuan": JOINT_DEEP_FUNDS_2017_2019,
+        },
+        "source": "published_totals.csv (Ministry of Civil Affairs, 2019)",
+    }
+
+
+def _planted() -> dict:
+    """The planted parameters of the simulation (log points and shares)."""
+    return {
+        "log_cost_per_beneficiary": {
+            "sector_effect_vs_industry": SECTOR_EFFECT,
+            "deep_poverty_area_effect": DEEP_EFFECT,
+            "org_effect_sd": SD_ORG,
+            "noise_sd": SD_NOISE,
+        },
+        "spending_shift_2017_log_points": SPENDING_SHIFT,
+        "share_projects_in_sanqu_sanzhou": SHARE_DEEP,
+        "share_multi_province": SHARE_MULTI_PROVINCE,
+    }
+
+
+def _truth(seed: int, df: pd.DataFrame, extra: dict, planted: dict) -> dict:
+    """The planted values and the estimands they imply, for the tests and the notebooks."""
+    calib = extra["calibration"]
+    sectors = list(SECTOR_SHARE)
+    return {
+        "label": "SIMULATED demo register: every value is made up by analysis.demo; not real data",
+        "seed": seed,
+        "generator": "analysis.demo (see its docstring for the model)",
+        "calibrated_to": _calibrated_to(),
+        "planted": _planted(),
+        "estimands": {
+            "baseline.deep_poverty_area": DEEP_EFFECT,
+            "did.deep_poverty_area:post2017": SPENDING_SHIFT,
+            "ratio_of_totals_2018_by_sector_yuan": {
+                s: _ratio_of_totals(calib, [s], [False, True]) for s in sectors
+            },
+            "ratio_of_totals_2018_by_region_yuan": {
+                "deep_poverty_area": _ratio_of_totals(calib, sectors, [True]),
+                "elsewhere": _ratio_of_totals(calib, sectors, [False]),
+            },
+            "note": (
+                "superpopulation values for regular (not joint-funded) projects; joint-funded "
+                "projects are under 0.5% of 2018 spending and follow the same cost model"
+            ),
+        },
+        "planted_rejects": planted,
+        "calibration_scales": {str(y): v for y, v in calib.items()},
+    }
+
+
+def _is_demo_file(path: Path) -> bool:
+    """A demo register (its exact header row, every data row marked 模拟数据) or a demo truth file
+    (JSON with the truth's keys): the only files ``demo-data`` overwrites."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    text = head.decode("utf-8", "replace").removeprefix("\ufeff")
+    if path.name.endswith(".json"):
+        try:
+            truth = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            return False
+        return isinstance(truth, dict) and {"seed", "calibrated_to"} <= set(truth)
+    lines = text.splitlines()
+    body = [ln for ln in lines[1:-1] if ln.strip(", \t")]  # the last line may be cut at 1 MiB
+    return bool(lines) and lines[0] == ",".join(HEADERS) and all("模拟" in ln for ln in body)
+
+
+def write_demo_register(out_dir, *, seed: int = DEMO_SEED) -> dict[str, Path]:
+    """Write ``demo_register.csv`` (UTF-8 with BOM, as Excel exports it) and ``demo_truth.json``,
+    each atomically. A file of either name that is not a simulated demo file is refused, not
+    overwritten."""
+    from analysis.errors import ParameterError
+    from analysis.outputs import write_text
+    from analysis.paths import display_path, resolve_path
+
+    out = resolve_path(out_dir)
+    reg, tru = out / "demo_register.csv", out / "demo_truth.json"
+    for path in (reg, tru):
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise ParameterError(f"{display_path(path)}: exists and is not a regular file")
+        if path.is_file() and not _is_demo_file(path):
+            raise ParameterError(
+                f"{display_path(path)}: exists and is not the simulated demo; not overwritten"
+            )
+    text, truth = make_demo_register(seed)
+    write_text("\ufeff" + text, reg)
+    write_text(json.dumps(truth, ensure_ascii=False, indent=2, sort_keys=True) + "\n", tru)
+    return {"register": reg, "truth": tru}

@@ -1,0 +1,1 @@
+"""Presentation: tables, summaries and figures built from the estimators' tidy tables."""

@@ -1,0 +1,1 @@
+"""Runs: notebooks executed by papermill into run folders, batches, the command line."""

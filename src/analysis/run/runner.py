@@ -1,0 +1,445 @@
+"""Running the notebooks: papermill executes them in order into one run folder.
+
+A run folder ``reports/<name>/`` holds ``notebooks/`` (executed), ``html/`` (rendered without input
+cells), ``processed/`` (the run's own cleaned data: runs never share it), ``tables/``, ``figures/``,
+``index.html`` and ``manifest.json``. The run is built beside the last good one and replaces it only
+when every notebook succeeded; a failed run is kept as ``reports/<name>.failed/`` with the notebooks
+executed up to the error. Which folders may be written, the lock and the clean-up of killed runs are
+:mod:`analysis.run.folders`'s; the parameter checks are :mod:`analysis.run.parameters`'.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import importlib.metadata as md
+import os
+import platform
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from analysis.errors import ParameterError, RunError
+from analysis.locks import RunLock
+from analysis.outputs import file_sha256, write_json, write_text
+from analysis.paths import display_path, project_or_error, resolve_path
+from analysis.run.folders import (
+    BUILDING_MARK,
+    MARK,
+    check_out,
+    clean_debris,
+    new_building,
+    remove_failed,
+    remove_own,
+    replace_with,
+)
+from analysis.run.parameters import (
+    OUTPUT_FOLDERS,
+    check_types,
+    check_values,
+    constraint_of,
+    declared_parameters,
+)
+from analysis.run.render import index_html, render_html
+from analysis.schema import NOTEBOOKS, is_simulated
+
+# Parameters whose constraint says they are paths: a relative value is made absolute by the caller's
+# rule (the working directory on the command line).
+PATH_KINDS = ("existing files", "existing file or empty", "folder inside the run")
+
+
+_VERSIONED = (
+    "analysis",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "pyarrow",
+    "papermill",
+    "nbconvert",
+    "pandera",
+    "mplfonts",
+)
+
+
+def notebooks_dir() -> Path:
+    """The notebooks of the project found from the working directory."""
+    return project_or_error() / "notebooks"
+
+
+def default_parameters(out: Path) -> dict:
+    """Parameters of a run when none are given: the shipped simulated demo register of the project,
+    and every output folder inside the run folder."""
+    return {
+        "raw_paths": [str(project_or_error() / "data" / "raw" / "demo_register.csv")],
+        "processed_dir": str(out / "processed"),
+        "tables_dir": str(out / "tables"),
+        "figures_dir": str(out / "figures"),
+    }
+
+
+def absolute_paths(params: dict, declared: dict, resolve) -> dict:
+    """Path-valued parameters (by their constraint) made absolute with ``resolve``."""
+    out = dict(params)
+    for name, value in params.items():
+        spec = next((d[name] for d in declared.values() if name in d), {})
+        rule = constraint_of(spec.get("help", ""))
+        if rule is None or rule[0] not in PATH_KINDS:
+            continue
+        if isinstance(value, list):
+            out[name] = [str(resolve(v)) if isinstance(v, str) and v else v for v in value]
+        elif isinstance(value, str) and value:
+            out[name] = str(resolve(value))
+    return out
+
+
+def _rebase(params: dict, out: Path, building: Path) -> dict:
+    """Output folders moved from the run folder into the building folder, by path, not by text."""
+    moved = dict(params)
+    for name in OUTPUT_FOLDERS:
+        if name in params:
+            moved[name] = str(building / Path(params[name]).relative_to(out))
+    return moved
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _hashes(folder: Path) -> dict:
+    return {
+        p.relative_to(folder).as_posix(): file_sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+        and p.name not in ("manifest.json", BUILDING_MARK)
+        and "notebooks" not in p.relative_to(folder).parts
+    }
+
+
+# What each notebook reads from the notebooks before it (a run folder starts empty).
+NEEDS = {
+    "02_cost_per_beneficiary": ("01_clean",),
+    "03_regional_effects": ("01_clean",),
+    "04_figures": ("01_clean", "02_cost_per_beneficiary", "03_regional_effects"),
+}
+
+
+# Notebooks in one stage do not depend on each other and run at the same time.
+STAGES = (("01_clean",), ("02_cost_per_beneficiary", "03_regional_effects"), ("04_figures",))
+
+
+def _execute(
+    name: str, path: str, target: str, params: dict, kernel: str, cwd: str, cell_timeout: int
+) -> str | None:
+    """Run one notebook with papermill (in this process or a worker); return an error line or None."""
+    import papermill as pm
+
+    try:
+        pm.execute_notebook(
+            path,
+            target,
+            parameters=params,
+            kernel_name=kernel,
+            cwd=cwd,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=cell_timeout,
+            # The kernel's own log (its "running over TCP without encryption" warning) would
+            # interleave with the one-line result; user code's warnings stay in the notebook.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+    except pm.PapermillExecutionError as exc:
+        first = str(exc.evalue).splitlines()[0] if exc.evalue else ""
+        return f"notebook {name} failed at cell {exc.exec_count}: {exc.ename}: {first}"
+    except Exception as exc:  # a kernel that died or timed out: still one line naming the notebook
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return f"notebook {name} failed: {exc.__class__.__name__}: {first}"
+    return None
+
+
+def worker_init(building: str, parent: int) -> None:
+    """In each worker process: record its pid in the building folder (a later run waits for it to
+    end before removing a killed run's folder) and end it within half a second of its parent's death,
+    so that a killed run leaves no process writing (its kernel then ends by itself, ipykernel's parent
+    poller)."""
+    import time
+
+    Path(building, f".worker-{os.getpid()}").touch()
+    _to_log(Path(building, ".runtime", "kernels.log"))
+    tempfile.tempdir = str(Path(building, ".runtime"))
+
+    def watch():  # the run's pid is passed in: a parent that died before this started is seen too
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _simulated(projects: Path) -> bool | None:
+    """Whether the run's cleaned data come from the simulated demo register (by their content, so a
+    renamed copy of the demo keeps its banner); None when the run cleaned no data."""
+    if not projects.is_file():
+        return None
+    import pandas as pd
+
+    return is_simulated(pd.read_parquet(projects, columns=["simulated"]))
+
+
+class _Run:
+    """One run in its building folder: executes the stages, writes the manifest and the index."""
+
+    def __init__(self, out, building, paths, declared, final, kernel, cell_timeout, run_timeout):
+        self.out, self.building, self.paths, self.declared = out, building, paths, declared
+        self.final, self.run_params = final, _rebase(final, out, building)
+        self.kernel, self.cell_timeout, self.run_timeout = kernel, cell_timeout, run_timeout
+        raw_paths = [Path(p) for p in final.get("raw_paths", [])]
+        self.manifest = {
+            **MARK,
+            "run": out.name,
+            "parameters": final,
+            "started": _now(),
+            "status": "running",
+            "notebooks": {},
+            "versions": _versions(),
+            "inputs": {str(p): file_sha256(p) for p in raw_paths if p.is_file()},
+            "simulated_input": None,  # known once the data are cleaned (see finish)
+        }
+
+    def job(self, name: str) -> tuple:
+        own = {k: v for k, v in self.run_params.items() if k in self.declared[name]}
+        shown = {k: v for k, v in self.final.items() if k in self.declared[name]}
+        self.manifest["notebooks"][name] = {"parameters": shown}
+        target = self.building / "notebooks" / f"{name}.ipynb"
+        src = str(self.paths[name].parent)
+        return (name, str(self.paths[name]), str(target), own, self.kernel, src, self.cell_timeout)
+
+    def stage(self, stage: tuple[str, ...], parallel: bool, deadline: float) -> list[str]:
+        import multiprocessing
+        import time
+        from concurrent.futures import ProcessPoolExecutor
+
+        if len(stage) == 1 or not parallel:
+            return [e for e in (_execute(*self.job(n)) for n in stage) if e]
+        ctx = multiprocessing.get_context("spawn")  # no fork of a process holding zmq sockets
+        errors = []
+        with ProcessPoolExecutor(
+            max_workers=len(stage),
+            mp_context=ctx,
+            initializer=worker_init,
+            initargs=(str(self.building), os.getpid()),
+        ) as pool:
+            futures = {n: pool.submit(_execute, *self.job(n)) for n in stage}
+            for name, fut in futures.items():
+                try:
+                    errors.append(fut.result(timeout=max(deadline - time.monotonic(), 1)))
+                except TimeoutError:
+                    errors.append(
+                        f"notebook {name} exceeded the run timeout of {self.run_timeout} s"
+                    )
+        return [e for e in errors if e]
+
+    def execute(self, parallel: bool) -> None:
+        import time
+
+        (self.building / "notebooks").mkdir()
+        stages = [tuple(n for n in st if n in self.paths) for st in STAGES]
+        stages += [(n,) for n in self.paths if not any(n in st for st in STAGES)]
+        deadline = time.monotonic() + self.run_timeout
+        for stage in (st for st in stages if st):
+            errors = self.stage(stage, parallel, deadline)
+            if errors:
+                raise _Failed(errors[0])
+            if time.monotonic() > deadline:
+                raise _Failed(
+                    f"run exceeded its timeout of {self.run_timeout} s after {', '.join(stage)}"
+                )
+            for name in stage:
+                nb = self.building / "notebooks" / f"{name}.ipynb"
+                render_html(nb, self.building / "html" / f"{name}.html")
+
+    def finish(self) -> None:
+        b = self.building
+        for scratch in b.glob(".worker-*"):
+            scratch.unlink()
+        shutil.rmtree(b / ".runtime", ignore_errors=True)
+        self.manifest.update(status="succeeded", finished=_now())
+        self.manifest["simulated_input"] = _simulated(b / "processed" / "projects.parquet")
+        self.manifest["outputs"] = _hashes(b)
+        write_text(index_html(b, self.manifest), b / "index.html")
+        self.manifest["outputs"]["index.html"] = file_sha256(b / "index.html")
+        files = [p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()]
+        self.manifest["files"] = sorted({*files, "manifest.json"} - {BUILDING_MARK})
+        write_json(self.manifest, b / "manifest.json")
+
+    def keep_failed(self, message: str) -> Path:
+        """Keep the failed run as ``<out>.failed`` (replacing an earlier failed run only)."""
+        b = self.building
+        failed = self.out.with_name(f"{self.out.name}.failed")
+        self.manifest.update(status="failed", finished=_now(), error=message[:500])
+        log = b / ".runtime" / "kernels.log"
+        if log.is_file() and log.stat().st_size:  # what the kernels printed, for the diagnosis
+            with contextlib.suppress(OSError):
+                os.replace(log, b / "kernels.log")
+        shutil.rmtree(b / ".runtime", ignore_errors=True)
+        if "No space left on device" in message:  # keeping it would keep the disk full
+            remove_own(b)
+            return failed
+        for scratch in [*b.glob(".worker-*"), b / BUILDING_MARK]:
+            scratch.unlink(missing_ok=True)
+        files = [p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()]
+        self.manifest["files"] = sorted({*files, "manifest.json"})
+        write_json(self.manifest, b / "manifest.json")
+        if not remove_failed(failed):  # a note of the user's appeared in it meanwhile: keep both
+            failed = failed.with_name(f"{failed.name}-{os.getpid()}")
+        b.rename(failed)
+        return failed
+
+
+class _Failed(Exception):
+    """A notebook failed (the message names it)."""
+
+
+def _to_log(path: Path) -> int:
+    """Point this process's file descriptor 2 (inherited by the kernels it starts) at ``path``;
+    return the old one. What kernels print outside the notebook (C libraries' messages when they
+    die) then goes to the run's ``kernels.log`` instead of interleaving with the one-line result."""
+    import sys
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+    return saved
+
+
+@contextlib.contextmanager
+def _runtime_dir(building: Path):
+    """Kernel connection files and the kernels' stderr inside the building folder, so a killed run
+    leaves none behind and nothing but the result line reaches the terminal."""
+    import sys
+
+    old = os.environ.get("JUPYTER_RUNTIME_DIR")
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(building / ".runtime")
+    saved = _to_log(building / ".runtime" / "kernels.log")
+    old_tmp = tempfile.tempdir  # connection files are made with tempfile.mkstemp: keep them here
+    tempfile.tempdir = str(building / ".runtime")
+    try:
+        yield
+    finally:
+        tempfile.tempdir = old_tmp
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        if old is None:
+            os.environ.pop("JUPYTER_RUNTIME_DIR", None)
+        else:
+            os.environ["JUPYTER_RUNTIME_DIR"] = old
+
+
+def prepare(
+    out, parameters: dict | None, notebooks, source_dir, resolve
+) -> tuple[Path, dict, dict, dict]:
+    """Every check that can be made before a kernel starts: the notebooks, the parameter names,
+    types and values, and the run folder. Returns (out, notebook paths, declared, final parameters)."""
+    unknown = sorted(set(notebooks) - set(NOTEBOOKS))
+    if unknown:
+        raise ParameterError(
+            f"unknown notebook(s) {', '.join(unknown)}; known: {', '.join(NOTEBOOKS)}"
+        )
+    for name in notebooks:
+        missing = [n for n in NEEDS.get(name, ()) if n not in notebooks]
+        if missing:
+            raise ParameterError(
+                f"notebook {name} reads what {', '.join(missing)} writes in the same run; add "
+                + " ".join(f"--notebook {n}" for n in missing)
+            )
+    out = check_out(resolve_path(out) if resolve is None else resolve(out))
+    src = Path(source_dir) if source_dir else notebooks_dir()
+    paths = {n: src / f"{n}.ipynb" for n in NOTEBOOKS if n in notebooks}
+    for name, path in paths.items():
+        if not path.is_file():
+            raise ParameterError(f"notebook {name} not found at {display_path(path)}")
+    declared = {n: declared_parameters(p) for n, p in paths.items()}
+    params = dict(parameters or {})
+    check_types(params, declared)
+    params = absolute_paths(params, declared, resolve or resolve_path)
+    final = {**default_parameters(out), **params}
+    final = {k: v for k, v in final.items() if any(k in d for d in declared.values())}
+    check_values(final, declared, resolve=resolve or resolve_path, run_folder=out)
+    return out, paths, declared, final
+
+
+def run_notebooks(
+    out,
+    *,
+    parameters: dict | None = None,
+    notebooks: tuple[str, ...] = NOTEBOOKS,
+    source_dir=None,
+    kernel_name: str = "python3",
+    cell_timeout: int = 1800,
+    run_timeout: int = 7200,
+    parallel: bool = True,
+    resolve=None,
+) -> dict:
+    """Execute the notebooks into the run folder ``out``; return the manifest.
+
+    ``parameters`` override the defaults (the demo register); each notebook receives the parameters it
+    declares. Names, types and values (the constraint in each parameter's help) are checked, and
+    ``out`` is checked to be a place a run may replace (:func:`analysis.run.folders.check_out`), before
+    any kernel starts. ``resolve`` makes relative paths absolute (default: from the project folder;
+    the command line passes the working directory's rule). 02 and 03 run at the same time after 01
+    (``parallel=False``: one after another). ``cell_timeout`` bounds each cell and ``run_timeout`` the
+    whole run (seconds). The run is built beside ``out`` and replaces it only when every notebook
+    succeeded; otherwise it is kept as ``<out>.failed`` and :class:`RunError` names the notebook and
+    cell. One run at a time writes ``out``; a second stops at once naming the first.
+    """
+    if cell_timeout <= 0 or run_timeout <= 0:
+        raise ParameterError("cell_timeout and run_timeout must be positive (seconds)")
+    out, paths, declared, final = prepare(out, parameters, notebooks, source_dir, resolve)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with RunLock(out):
+        clean_debris(out)
+        check_out(out)  # again under the lock: another run may have just finished
+        building = new_building(out)
+        run = _Run(out, building, paths, declared, final, kernel_name, cell_timeout, run_timeout)
+        try:
+            with _runtime_dir(building):
+                run.execute(parallel)
+            run.finish()
+        except _Failed as exc:
+            failed = run.keep_failed(str(exc))
+            where = (
+                f"executed notebooks kept in {display_path(failed)}"
+                if failed.exists()
+                else ("the disk is full; the failed run was removed")
+            )
+            raise RunError(f"{exc} ({where})") from None
+        except BaseException as exc:  # Ctrl-C, a full disk while writing: nothing half-made is left
+            remove_own(building)
+            if isinstance(exc, OSError):
+                raise RunError(
+                    f"run {out.name} stopped: {exc.strerror or exc}"
+                    + (f": {display_path(exc.filename)}" if exc.filename else "")
+                    + "; the last good run is untouched"
+                ) from None
+            raise
+        replace_with(building, out)
+        (out / BUILDING_MARK).unlink(missing_ok=True)
+        remove_failed(out.with_name(f"{out.name}.failed"))
+    return run.manifest
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
