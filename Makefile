@@ -22,7 +22,7 @@ report: $(STAMP)  ## run the whole pipeline on the shipped (simulated) demo regi
 	$(VENV)/bin/analysis run --out reports/demo
 
 check: $(STAMP)  ## the fast tier for the edit-test loop: unit tests only, no notebook runs (under a minute)
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -m "not (notebook or batch or report or coverage or slow)"
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2 -m "not (notebook or batch or report or coverage or slow)"
 
 test: $(STAMP)  ## run every test, as CI does (unit tests, the papermill chain, batches, the demo report)
 	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2

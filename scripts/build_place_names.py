@@ -8,7 +8,7 @@ Sources (both read here, neither needed at run time):
   then `.venv/bin/python scripts/build_place_names.py /tmp/j/jionlp-1.5.31-py2.py3-none-any.whl`.
 - pypinyin (MIT, a development dependency) for the pinyin, most common readings.
 
-tests/test_places_forms.py checks the shipped table's pinyin against pypinyin.
+tests/test_place_forms.py checks the shipped table's pinyin against pypinyin.
 """
 
 from __future__ import annotations

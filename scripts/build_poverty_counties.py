@@ -1,6 +1,7 @@
-"""Write src/analysis/data/poverty_counties.csv from the shared reference poverty_counties_832.csv, with
-the four known defects of the source corrected (each listed in the file's header and its `correction`
-column). Run: .venv/bin/python scripts/build_poverty_counties.py ../shared/reference/poverty_counties_832.csv
+"""Write src/analysis/data/poverty_counties.csv from the source table poverty_counties_832.csv (not in
+this repository; its provenance is in src/analysis/data/REFERENCE_SOURCES.md), with the four known
+defects of the source corrected (each listed in the file's header and its `correction` column).
+Run: .venv/bin/python scripts/build_poverty_counties.py PATH/TO/poverty_counties_832.csv
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "analysis" / "data" / "poverty_counties.csv"
 
-# code -> (field, corrected value, reason); from the source's README (shared/reference/README.md).
+# code -> (field, corrected value, reason); from the known defects listed with the source.
 CORRECTIONS = {
     "532600": [("county_code", "532601", "532600 is 文山壮族苗族自治州 itself; 文山市 is 532601")],
     "622900": [("county_code", "622901", "622900 is 临夏回族自治州 itself; 临夏市 is 622901")],

@@ -19,6 +19,7 @@ from analysis.estimate.costs import estimate_cost_per_beneficiary
 from analysis.estimate.regional import fit_baseline, fit_spending_shift
 from analysis.registers.cleaning import clean_registers
 from analysis.registers.read import read_register
+from analysis.schema import POLICY_YEAR
 
 FIRST_SEED = (
     20190628  # the date of the press conference; DEMO_SEED is the first seed from here that covers
@@ -52,8 +53,8 @@ def one(seed: int) -> dict:
     for sector, value in sectors.items():
         if sector != "industry":
             out[f"baseline_{sector}"] = covers(base.loc[f"sector[{sector}]"], value)
-    did = fit_spending_shift(data).set_index("term").loc["deep_poverty_area:post2017"]
-    out["did"] = covers(did, est["did.deep_poverty_area:post2017"])
+    did = fit_spending_shift(data).set_index("term").loc[f"deep_poverty_area:post{POLICY_YEAR}"]
+    out["did"] = covers(did, est[f"did.deep_poverty_area:post{POLICY_YEAR}"])
     return out
 
 

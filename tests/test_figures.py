@@ -26,6 +26,7 @@ from analysis.present.figures import (
 from analysis.present.maps import plot_tile_map
 from analysis.present.style import cjk_font_path, house_style, label
 from analysis.reference import load_reference
+from analysis.schema import POLICY_YEAR
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +142,11 @@ def test_coefficient_plot_shows_baseline_sectors_and_shift(tables):
     with house_style("en"):
         fig = plot_regional_coefficients(effects)
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert ticks[0] == label("baseline") and label("did") in ticks and len(ticks) == 7
+    assert (
+        ticks[0] == label("baseline")
+        and label("did", year=POLICY_YEAR) in ticks
+        and len(ticks) == 7
+    )
 
 
 def test_bad_inputs_are_refused():
@@ -254,7 +259,8 @@ def test_event_study_draws_one_point_per_year_zero_line_and_policy_line():
     assert list(policy.get_xdata()) == [2016.5, 2016.5] and policy.get_linestyle() == "--"
     assert any(list(line.get_ydata()) == [0, 0] for line in lines.values())  # the zero line
     drawn = texts(fig)
-    assert label("policy_2017") in drawn and label("title_event_study") in drawn
+    assert label("policy_year", year=2017) in drawn and label("title_event_study") in drawn
+    assert "2017: support steered to" in label("policy_year", year=2017)
     assert any(t.startswith(MINUS) for t in tick_texts(ax))  # negative ticks use the minus sign
 
 
@@ -492,3 +498,19 @@ def test_the_first_three_figures_stay_inside_the_figure(demo_data, tables, lang)
                 ext = text.get_window_extent(renderer)
                 inside = ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1
                 assert inside and ext.y1 <= box.y1 + 1, f"{text.get_text()!r} is clipped"
+
+
+def test_standard_figures_draws_each_registered_figure_in_order(demo_data):
+    """The standard set is the registry: every entry drawn, in its order, from a run's tables; a figure
+    whose rows are absent is skipped."""
+    from analysis.present.figures import STANDARD_FIGURES, standard_figures
+
+    costs = estimate_cost_per_beneficiary(demo_data, by="sector", bootstrap_reps=0)
+    effects = pd.concat([event_table(), province_effects_table()], ignore_index=True)
+    with house_style("en"):
+        figures = standard_figures(
+            demo_data, costs, effects, tornado_table(), lang="en", simulated=True
+        )
+        without = standard_figures(demo_data, costs, effects, None, lang="en")
+    assert list(figures) == list(STANDARD_FIGURES)
+    assert "cost_sensitivity" not in without and len(without) == len(STANDARD_FIGURES) - 1

@@ -1,4 +1,4 @@
-"""Tests for analysis.io: reading registers (CSV in several encodings, XLSX with a title row or several
+"""Tests for analysis.registers.read: reading registers (CSV in several encodings, XLSX with a title row or several
 sheets), the one-line errors for unusable files, and the all-or-nothing write of cleaned outputs."""
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -160,17 +161,22 @@ def test_stream_chunks_do_not_change_the_rendered_html(tmp_path):
 @pytest.mark.report
 def test_the_demo_report_is_byte_identical_to_the_recorded_one(tmp_path):
     """`make report` (the default run on the shipped demo) writes every table, figure and page with
-    the bytes recorded in tests/data/report_hashes.json (recorded before the re-layout of the package;
-    a change of any output must be deliberate: record it anew and say why). index.html is left out:
-    it names the run folder's absolute path."""
+    the bytes recorded in tests/data/report_hashes.json; index.html too, once the absolute paths it
+    names (the run folder, the project) are written as placeholders. A change of any output must be
+    deliberate: record the hashes anew and say why (docs/contributing.md)."""
     out = tmp_path / "demo"
     done = run("run", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    recorded = json.loads((ROOT / "tests" / "data" / "report_hashes.json").read_text())["outputs"]
+    record = json.loads((ROOT / "tests" / "data" / "report_hashes.json").read_text())
+    recorded = record["outputs"]
     outputs = json.loads((out / "manifest.json").read_text())["outputs"]
     assert set(outputs) - {"index.html"} == set(recorded)
     changed = sorted(name for name, digest in recorded.items() if outputs[name] != digest)
     assert not changed, f"outputs differ from the recorded run: {changed}"
+    page = (out / "index.html").read_text(encoding="utf-8")
+    page = page.replace(str(out), "<run>").replace(str(ROOT), "<project>")
+    digest = hashlib.sha256(page.encode("utf-8")).hexdigest()
+    assert digest == record["index_html_with_paths_replaced"], "index.html differs"
 
 
 @pytest.mark.notebook

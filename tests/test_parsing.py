@@ -1,4 +1,4 @@
-"""Tests for analysis.parsing: exact examples, then properties over every supported way of writing
+"""Tests for analysis.registers.parsing: exact examples, then properties over every supported way of writing
 an amount, a count or a year (hypothesis)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tests for analysis.places.resolve_places: province spellings, free-text addresses, several
+"""Tests for analysis.registers.places.resolve_places: province spellings, free-text addresses, several
 provinces, prefectures and counties under full, short and retired names, and 三区三州 membership."""
 
 from __future__ import annotations

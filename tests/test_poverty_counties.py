@@ -9,7 +9,7 @@ from analysis.reference import load_reference
 from analysis.registers.cleaning import clean_registers
 from analysis.registers.places import poverty_counties, poverty_status
 
-OFFICIAL_BY_PROVINCE = {  # shared/reference/README.md
+OFFICIAL_BY_PROVINCE = {  # the official counts, as listed with the source (REFERENCE_SOURCES.md)
     "云南": 88, "西藏": 74, "四川": 66, "贵州": 66, "甘肃": 58, "陕西": 56, "河北": 45, "青海": 42,
     "湖南": 40, "河南": 38, "山西": 36, "广西": 33, "新疆": 32, "内蒙古": 31, "湖北": 28, "江西": 24,
     "黑龙江": 20, "安徽": 20, "重庆": 14, "吉林": 8, "宁夏": 8, "海南": 5,

@@ -752,8 +752,8 @@ def test_a_worker_whose_run_died_before_it_started_ends_at_once(tmp_path):
     is then init, or a subreaper) ends instead of waiting on the wrong parent forever."""
     code = (
         "import sys, time\n"
-        "from analysis.runner import _worker_init\n"
-        "_worker_init(sys.argv[1], 999999999)\n"
+        "from analysis.run.runner import worker_init\n"
+        "worker_init(sys.argv[1], 999999999)\n"
         "time.sleep(30)\n"
     )
     (tmp_path / ".runtime").mkdir()
@@ -762,6 +762,8 @@ def test_a_worker_whose_run_died_before_it_started_ends_at_once(tmp_path):
         [sys.executable, "-c", code, str(tmp_path)], capture_output=True, timeout=60
     )
     assert done.returncode == 1 and time.monotonic() - t0 < 10
+    assert done.stderr == b"", done.stderr  # an import error would end it with 1 too, but loudly
+    assert len(list(tmp_path.glob(".worker-*"))) == 1  # the worker did start and record itself
 
 
 def test_an_out_name_that_is_not_utf8_is_refused_in_one_line(project, tmp_path):

@@ -119,7 +119,7 @@ def _as_input(values: list, form: str):
 FORMS = st.sampled_from(["string", "large_string", "chunked", "series_string", "object"])
 
 
-# --- 1. _tidy_array ------------------------------------------------------------------------------
+# --- 1. tidy_array ------------------------------------------------------------------------------
 
 
 @ORACLE
@@ -133,7 +133,7 @@ def test_tidy_array_matches_tidy_text(values, form):
     assert got.to_pylist() == [tidy_text(v) for v in values]
 
 
-# --- 2. _WHITESPACE_RUN --------------------------------------------------------------------------
+# --- 2. WHITESPACE_RUN --------------------------------------------------------------------------
 
 
 def test_whitespace_class_is_exactly_str_isspace():
@@ -154,7 +154,7 @@ def test_whitespace_class_is_exactly_str_isspace():
     ]
 
 
-# --- 3. _blank_array -----------------------------------------------------------------------------
+# --- 3. blank_array -----------------------------------------------------------------------------
 
 
 def _full_width(text: str) -> str:
@@ -566,7 +566,7 @@ def test_read_register_gb18030_after_ascii_start_few_chinese_rows(tmp_path):
     _check_gb18030(tmp_path, 20)
 
 
-# --- 7. _duplicated and _keep_rows ---------------------------------------------------------------
+# --- 7. duplicated_rows and keep_rows ---------------------------------------------------------------
 
 
 def _dup_frame() -> pd.DataFrame:

@@ -18,6 +18,7 @@ from analysis.paths import display_path
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (one of another user counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -79,6 +80,7 @@ class RunLock:
         )
 
     def acquire(self) -> RunLock:
+        """Take the lock or stop at once with one line naming the process that holds it."""
         for _ in range(50):
             try:
                 fd = self._open()
@@ -117,6 +119,7 @@ class RunLock:
         raise ParameterError(f"cannot lock {display_path(self.path)}")
 
     def release(self) -> None:
+        """Release the lock and remove the lock file if this process still holds it."""
         if self.fd is None:
             return
         try:  # remove only the file this process holds locked

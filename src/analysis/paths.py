@@ -86,7 +86,8 @@ def resolve_path(path: str | os.PathLike) -> Path:
 
 
 def display_path(path: str | os.PathLike) -> str:
-    """A path as text that can always be printed and stored: bytes that are not UTF-8 shown as \\xNN."""
+    """A path as text that can always be printed and stored: bytes that are not UTF-8 shown as
+    \\xNN."""
     raw = os.fsencode(path)
     return raw.decode("utf-8", errors="backslashreplace")
 

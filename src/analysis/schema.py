@@ -79,14 +79,16 @@ def validate_projects(data: pd.DataFrame) -> pd.DataFrame:
 
 # The pipeline's notebooks, in the order a run executes them (notebooks/<name>.ipynb).
 NOTEBOOKS = ("01_clean", "02_cost_per_beneficiary", "03_regional_effects", "04_figures")
-# The tables a run writes into its tables/ folder (by the notebook named), without the extension.
+# The tables a run writes into its tables/ folder, and the notebook that writes each.
 RUN_TABLES = {
-    "reconciliation": "01_clean",
-    "cost_per_beneficiary": "02_cost_per_beneficiary",
-    "cost_sensitivity": "02_cost_per_beneficiary",
-    "regional_effects": "03_regional_effects",
-    "baseline_inference": "03_regional_effects",
-    "did_inference": "03_regional_effects",
+    "reconciliation.csv": "01_clean",
+    "cost_per_beneficiary.csv": "02_cost_per_beneficiary",
+    "cost_sensitivity.csv": "02_cost_per_beneficiary",
+    "regional_effects.csv": "03_regional_effects",
+    "baseline_inference.csv": "03_regional_effects",
+    "did_inference.csv": "03_regional_effects",
+    "regression_table.html": "03_regional_effects",
+    "regression_table.tex": "03_regional_effects",
 }
 
 

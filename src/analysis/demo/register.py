@@ -34,6 +34,8 @@ from analysis.demo.simulate import (
     SPENDING_SHIFT,
     simulate,
 )
+from analysis.registers.rows import SIMULATED_MARK
+from analysis.schema import POLICY_YEAR
 
 HEADERS = [
     "项目编号",
@@ -284,12 +286,12 @@ def _truth(seed: int, df: pd.DataFrame, extra: dict, planted: dict) -> dict:
     return {
         "label": "SIMULATED demo register: every value is made up by analysis.demo; not real data",
         "seed": seed,
-        "generator": "analysis.demo (see its docstring for the model)",
+        "generator": "analysis.demo.simulate (see its docstring for the model)",
         "calibrated_to": _calibrated_to(),
         "planted": _planted(),
         "estimands": {
             "baseline.deep_poverty_area": DEEP_EFFECT,
-            "did.deep_poverty_area:post2017": SPENDING_SHIFT,
+            f"did.deep_poverty_area:post{POLICY_YEAR}": SPENDING_SHIFT,
             "ratio_of_totals_2018_by_sector_yuan": {
                 s: _ratio_of_totals(calib, [s], [False, True]) for s in sectors
             },
@@ -321,7 +323,11 @@ def _is_demo_file(path: Path) -> bool:
         return isinstance(truth, dict) and {"seed", "calibrated_to"} <= set(truth)
     lines = text.splitlines()
     body = [ln for ln in lines[1:-1] if ln.strip(", \t")]  # the last line may be cut at 1 MiB
-    return bool(lines) and lines[0] == ",".join(HEADERS) and all("模拟" in ln for ln in body)
+    return (
+        bool(lines)
+        and lines[0] == ",".join(HEADERS)
+        and all(SIMULATED_MARK.search(ln) for ln in body)
+    )
 
 
 def write_demo_register(out_dir, *, seed: int = DEMO_SEED) -> dict[str, Path]:

@@ -3,13 +3,13 @@
 No public project-level register with spending and beneficiaries exists, so the toolkit ships a
 simulated one. Everything here is SIMULATED: the rows, the organizations' names and the effects are made
 up by a seeded generator; only the 2018 totals and the joint-funded 三区三州 totals are calibrated to
-published figures, read from analysis/data/published_totals.csv. The generator writes a register that looks like
-a real export (Chinese headers, 万元 with some 元/亿元 values, place-name variants, blanks written "—" or
-"不详", a few duplicate and broken rows) and a truth file with the planted values.
+published figures, read from analysis/data/published_totals.csv. This module draws the projects (the
+model below; where they are: :mod:`analysis.demo.places`); :mod:`analysis.demo.register` writes them
+as a messy export with a truth file of the planted values.
 
 Model (log cost per beneficiary, nominal yuan per person, for project i of organization g):
     log c_i = a_t + s_sector + beta * deep_i + u_g + e_i,   u_g ~ N(0, sd_org^2), e_i ~ N(0, sd_noise^2)
-Spending per project is lognormal, multiplied by exp(delta) for 三区三州 projects from 2017 on (the
+Spending per project is lognormal, multiplied by exp(delta) for 三区三州 projects from POLICY_YEAR (2017) on (the
 shift of support towards 三区三州); beneficiaries = spending / c; households = beneficiaries / r_i.
 Year totals are then scaled (a_t absorbs the scaling) so that 2018 adds up to the published figures.
 """
@@ -76,7 +76,7 @@ HOUSEHOLDS_2018 = int(_published(*_NATIONAL_2018, "registered poor households re
 
 
 # Persons per household: the published 2018 persons / households, rounded (not a real household size).
-PERSONS_PER_HOUSEHOLD = 9.2
+PERSONS_PER_HOUSEHOLD = round(BENEFICIARIES_2018 / HOUSEHOLDS_2018, 1)
 
 
 JOINT_DEEP_YEARS = tuple(int(y) for y in _JOINT_DEEP_2017_2019[1].split("-"))  # (first, last)
@@ -200,7 +200,8 @@ _ORG_FORMS = {
 
 
 def _org_pool(rng: np.random.Generator) -> pd.DataFrame:
-    """N_ORGS made-up organizations with distinct names, a type, a cost effect and an activity level."""
+    """N_ORGS made-up organizations with distinct names, a type, a cost effect and an activity
+    level."""
     types = rng.choice(list(_ORG_FORMS), size=N_ORGS, p=[0.45, 0.40, 0.15])
     names = np.empty(N_ORGS, dtype=object)
     for t in _ORG_FORMS:
@@ -223,7 +224,8 @@ def _org_pool(rng: np.random.Generator) -> pd.DataFrame:
 
 
 def _assign_orgs(rng, orgs: pd.DataFrame, n_projects: int, n_active: int) -> np.ndarray:
-    """Org index for each project: n_active distinct organizations, busier ones running more projects."""
+    """Org index for each project: n_active distinct organizations, busier ones running more
+    projects."""
     w = orgs["activity"].to_numpy()
     active = rng.choice(len(orgs), size=n_active, replace=False, p=w / w.sum())
     extra = rng.choice(active, size=n_projects - n_active, p=w[active] / w[active].sum())

@@ -70,14 +70,14 @@ class CostEstimator:
 
     name: str
     sample: str
-    compute: Callable[[_CostRun, CostEstimator, str, pd.DataFrame], dict]
+    compute: Callable[[CostRun, CostEstimator, str, pd.DataFrame], dict]
     headline: bool = False
     bootstrap: bool = True
     analytic: bool = False
 
 
 @dataclass(frozen=True)
-class _CostRun:
+class CostRun:
     """What every row of one call shares: options, the seeded generator, labels."""
 
     cluster: str
@@ -125,20 +125,20 @@ class _CostRun:
         return {"ci_low": lo, "ci_high": hi, "ci_method": boot if self.reps else "none"}
 
 
-def _ratio_of_totals(run: _CostRun, est: CostEstimator, level: str, g: pd.DataFrame) -> dict:
+def _ratio_of_totals(run: CostRun, est: CostEstimator, level: str, g: pd.DataFrame) -> dict:
     """Sum of spending / sum of the sample's units (yuan per person, household or project)."""
     if est.headline:
         _warn_few_clusters(run, level, g)
     return run.ratio_row(est, level, g, "expenditure_yuan", "_b")
 
 
-def _mean_of_ratios(run: _CostRun, est: CostEstimator, level: str, g: pd.DataFrame) -> dict:
+def _mean_of_ratios(run: CostRun, est: CostEstimator, level: str, g: pd.DataFrame) -> dict:
     """Mean of the project ratios (yuan per unit), as a ratio of totals of ratios over projects."""
     g = g.assign(_ratio=g["expenditure_yuan"] / g["_b"], _one=1.0)
     return run.ratio_row(est, level, g, "_ratio", "_one")
 
 
-def _median_of_ratios(run: _CostRun, est: CostEstimator, level: str, g: pd.DataFrame) -> dict:
+def _median_of_ratios(run: CostRun, est: CostEstimator, level: str, g: pd.DataFrame) -> dict:
     """Median of the project ratios (yuan per unit); no bootstrap interval (registered so)."""
     row = run.base_row(est, level, g, g.groupby(run.cluster, observed=True).ngroups)
     row.update(
@@ -147,7 +147,7 @@ def _median_of_ratios(run: _CostRun, est: CostEstimator, level: str, g: pd.DataF
     return row
 
 
-def _warn_few_clusters(run: _CostRun, level: str, g: pd.DataFrame) -> None:
+def _warn_few_clusters(run: CostRun, level: str, g: pd.DataFrame) -> None:
     """Note a warning for the caller when a level has fewer than _FEW_CLUSTERS organizations."""
     n = g[run.cluster].nunique()
     if n < _FEW_CLUSTERS:
@@ -172,7 +172,7 @@ _SAMPLES = ("persons", "households", "projects")
 
 
 def _check(data, by, base_year, bootstrap_reps, ci, cluster, person_times, interval):
-    """Refuse bad options before any work, in the order the messages have always come."""
+    """Refuse bad options before any work, one line each, checked in a fixed order."""
     require_columns(data, ["expenditure_yuan", "beneficiaries", "year", cluster, *by])
     if not 0 < ci < 1:
         raise ParameterError(f"ci must be between 0 and 1, got {ci}")
@@ -239,13 +239,13 @@ def _levels(frame: pd.DataFrame, by: list[str]) -> list[tuple[str, pd.DataFrame]
     ]
 
 
-def _sample_rows(run: _CostRun, sample: str, frame: pd.DataFrame, by: list[str]) -> list[dict]:
+def _sample_rows(run: CostRun, sample: str, frame: pd.DataFrame, by: list[str]) -> list[dict]:
     """Rows of the estimators on one sample, level by level."""
     ests = [e for e in COST_ESTIMATORS if e.sample == sample]
     return [e.compute(run, e, level, g) for level, g in _levels(frame, by) for e in ests]
 
 
-def _rows(run: _CostRun, samples: dict[str, pd.DataFrame], by: list[str]) -> list[dict]:
+def _rows(run: CostRun, samples: dict[str, pd.DataFrame], by: list[str]) -> list[dict]:
     """Rows of every estimator, sample by sample (the order the bootstrap draws are used in)."""
     return [row for s in _SAMPLES for row in _sample_rows(run, s, samples[s], by)]
 
@@ -301,7 +301,7 @@ def estimate_cost_per_beneficiary(
     by = [] if by is None else ([by] if isinstance(by, str) else list(by))
     _check(data, by, base_year, bootstrap_reps, ci, cluster, person_times, interval)
     df, price_basis = _priced(data, base_year, ppp, price_order)
-    run = _CostRun(
+    run = CostRun(
         cluster=cluster,
         reps=bootstrap_reps,
         rng=np.random.default_rng(seed),

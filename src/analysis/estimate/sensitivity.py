@@ -1,7 +1,7 @@
 """How the headline cost per beneficiary moves when one assumption changes at a time (prices, person-times,
 multi-province allocation, flagged rows, duplicates): one row per assumption, for a tornado figure.
 
-The assumptions are data: ``_ASSUMPTIONS`` lists them in the order of the output rows, each with its
+The assumptions are data: ``SENSITIVITY_ASSUMPTIONS`` lists them (adding one is one entry there) in the order of the output rows, each with its
 evidence rating, the labels of its two settings and the function giving the headline at each.
 """
 
@@ -39,7 +39,7 @@ class _Options:
 
 
 @dataclass(frozen=True)
-class _Assumption:
+class Assumption:
     """One row of the sensitivity table: the assumption, its evidence rating (red, amber, green),
     the labels of its two settings, and the headline (yuan per person) at each of them."""
 
@@ -91,8 +91,8 @@ def _trimmed(d: pd.DataFrame, base: float, o: _Options) -> tuple[float, float]:
 
 # The assumptions, in the order of the output rows. To add one, write its values function
 # (rows, baseline, options) -> (headline at the first setting, at the second) and add an entry here.
-_ASSUMPTIONS = (
-    _Assumption(
+SENSITIVITY_ASSUMPTIONS = (
+    Assumption(
         "beneficiaries partly person-times",
         "red",
         lambda o: (
@@ -101,21 +101,21 @@ _ASSUMPTIONS = (
         ),
         _person_times,
     ),
-    _Assumption("flagged outliers", "amber", lambda o: ("kept", "excluded"), _outliers),
-    _Assumption(
+    Assumption("flagged outliers", "amber", lambda o: ("kept", "excluded"), _outliers),
+    Assumption(
         "denominator",
         "red",
         lambda o: ("persons recorded", f"registered poor households x {o.household_size:g}"),
         _households,
     ),
-    _Assumption(
+    Assumption(
         "price base year",
         "green",
         lambda o: (f"constant {o.base_years[0]} yuan", f"constant {o.base_years[1]} yuan"),
         _base_years,
         price_basis="constant yuan (CPI)",
     ),
-    _Assumption(
+    Assumption(
         "largest projects trimmed",
         "amber",
         lambda o: (f"top {o.trim_shares[0]:.0%} dropped", f"top {o.trim_shares[1]:.0%} dropped"),
@@ -149,7 +149,7 @@ def _headline_rows(data: pd.DataFrame, year: int) -> pd.DataFrame:
     return d[~flags.str.contains("person_times")]
 
 
-def _row(a: _Assumption, d: pd.DataFrame, base: float, o: _Options) -> dict:
+def _row(a: Assumption, d: pd.DataFrame, base: float, o: _Options) -> dict:
     """One row of the table: the two settings and the smaller and larger headline."""
     s_low, s_high = a.settings(o)
     lo, hi = sorted(a.values(d, base, o))
@@ -199,5 +199,5 @@ def cost_sensitivity(
     _check_options(options)
     d = _headline_rows(data, year)
     base = _ratio(d)
-    rows = [_row(a, d, base, options) for a in _ASSUMPTIONS]
+    rows = [_row(a, d, base, options) for a in SENSITIVITY_ASSUMPTIONS]
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)

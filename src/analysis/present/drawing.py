@@ -67,12 +67,13 @@ def finish_figure(fig, ax, *, simulated: bool, lang: str, note: str | None = Non
 
 
 def policy_line(ax, year: int, lang: str) -> None:
-    """A dashed line just before ``year`` (the 2017 shift of support), labelled at its foot."""
+    """A dashed line just before ``year`` (the first year of the shift of support), labelled at its
+    foot."""
     ax.axvline(year - 0.5, color="#666666", ls="--", lw=0.8, gid="policy-line")
     ax.text(
         year - 0.45,
         0.02,
-        label("policy_2017", lang),
+        label("policy_year", lang, year=year),
         fontsize=6,
         va="bottom",
         ha="left",

@@ -40,9 +40,10 @@ def plot_cost_by_sector(
     "sector" and estimator ``ratio_of_totals`` are drawn (``level_filter`` keeps levels starting with
     it, e.g. "2018/" for a year+sector table).
     """
-    need = {"estimator", "group", "level", "estimate", "ci_low", "ci_high", "price_basis"}
-    if costs.empty or not need <= set(costs.columns):
+    need = ["estimator", "group", "level", "estimate", "ci_low", "ci_high", "price_basis"]
+    if costs.empty:
         raise ParameterError("no sector rows of estimator ratio_of_totals in the cost table")
+    require_columns(costs, need, "the cost table")
     rows = costs[(costs["estimator"] == "ratio_of_totals") & costs["group"].str.endswith("sector")]
     if level_filter:
         rows = rows[rows["level"].str.startswith(level_filter)]
@@ -126,7 +127,7 @@ def plot_regional_coefficients(
 
     def name(r):
         if r.model == "did":
-            return label("did", lang)
+            return label("did", lang, year=POLICY_YEAR)
         if r.term == "deep_poverty_area":
             return label("baseline", lang)
         return label(r.term.removeprefix("sector[").rstrip("]"), lang)
@@ -164,7 +165,7 @@ def plot_event_study(effects: pd.DataFrame, *, ax=None, lang: str = "en", simula
     ``ci_high``. Drawn: rows with ``model == "event_study"`` and ``term == "deep_poverty_area:<year>"``
     (other rows are ignored). The reference year (estimate 0 with no interval) is an open circle. A
     horizontal line marks zero and a dashed vertical line between 2016 and 2017 the policy shift
-    (label ``policy_2017``).
+    (label ``policy_year``).
     """
     require_columns(effects, ["model", "term", "estimate", "ci_low", "ci_high"], "effects")
     years = effects["term"].astype(str).str.extract(r"^deep_poverty_area:(\d{4})$")[0]

@@ -61,12 +61,14 @@ def _register_font() -> str:
     return font_manager.FontProperties(fname=str(path)).get_name()
 
 
-def label(key: str, lang: str = "en") -> str:
-    """A label from the shared label table (analysis/data/labels.csv) in ``lang`` ("en" or "zh")."""
+def label(key: str, lang: str = "en", **fields) -> str:
+    """A label from the shared label table (analysis/data/labels.csv) in ``lang`` ("en" or "zh"), its
+    ``{name}`` fields filled from ``fields`` (the policy year is one: labels write no year)."""
     if lang not in LANGS:
         raise ParameterError(f"lang must be one of {LANGS}, got {lang!r}")
     table = load_reference("labels").set_index("key")
-    return table.loc[key, lang] if key in table.index else key
+    text = table.loc[key, lang] if key in table.index else key
+    return text.format(**fields) if fields else text
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ import re
 import pandas as pd
 
 from analysis.reference import load_reference
+from analysis.schema import is_simulated
 
 _NATIONAL = "national social organizations"
 _SUPPORT_ALL = "central support to social organizations (all areas)"
@@ -123,9 +124,9 @@ def spending_by_year(data: pd.DataFrame) -> pd.DataFrame:
 
 def simulated_notice(data: pd.DataFrame) -> str:
     """A Markdown line saying whether the data are simulated (the demo register) or not."""
-    n = int(data["simulated"].sum()) if "simulated" in data.columns else 0
-    if n == 0:
+    if not is_simulated(data):
         return "Input: project register(s) as given; no simulated rows."
+    n = int(data["simulated"].sum())
     share = n / max(len(data), 1)
     return (
         f"**SIMULATED DATA — illustrative only.** {n:,} of {len(data):,} rows ({share:.0%}) come from "

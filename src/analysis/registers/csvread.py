@@ -200,6 +200,8 @@ def _too_many_fields(data: bytes) -> int | None:
 def read_csv_register(
     path: Path, encoding: str | None, label: str, extra_aliases=None
 ) -> pd.DataFrame:
+    """A delimited text register as a frame of text cells: the encoding given or detected, NULs and
+    hostile widths refused, the header found."""
     name = display_path(path)
     with path.open("rb") as fh:  # a sparse file of gigabytes of NULs is refused after 4 KiB
         head = fh.read(4096)

@@ -105,6 +105,9 @@ def malformed_note(extra: list[str], width: int) -> str:
 
 
 def frame_from_rows(rows: list[list[str]], name: str, extra_aliases=None) -> pd.DataFrame:
+    """Rows of text cells -> a frame with the header found (and flattened), one column per header
+    cell, ``source_row`` the spreadsheet row number and ``source_problem`` noting rows of another
+    width."""
     cells, first = header_of(rows, name, extra_aliases)
     header = header_names(cells)
     width = len(header)

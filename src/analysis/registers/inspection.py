@@ -1,4 +1,5 @@
-"""Inspecting a register before cleaning: encoding, sheets, header mapping, units, unresolved values."""
+"""Inspecting a register before cleaning: encoding, sheets, header mapping, units, unresolved
+values."""
 
 from __future__ import annotations
 

@@ -207,7 +207,8 @@ def _to_number(text: str) -> float | None:
 
 
 def parse_amount_text(raw: str, default_mult: float) -> tuple[float, bool, str]:
-    """One amount -> (yuan, approximate, problem). problem is '' when parsed, 'missing' or 'unparseable'."""
+    """One amount -> (yuan, approximate, problem). problem is '' when parsed, 'missing' or
+    'unparseable'."""
     text = normalize_text(raw)
     if _is_blank(text):
         return np.nan, False, "missing"
@@ -255,6 +256,8 @@ def parse_amount(values: pd.Series, *, default_unit_multiplier: float = 1.0) -> 
 
 
 def parse_count_text(raw: str, default_mult: float) -> tuple[float, bool, bool, str]:
+    """One count as written -> (persons or households, approximate?, unit given?, problem); the
+    reference for the vectorized :func:`parse_count`."""
     text = normalize_text(raw)
     if _is_blank(text):
         return np.nan, False, False, "missing"
@@ -287,6 +290,8 @@ def parse_count(values: pd.Series, *, default_unit_multiplier: float = 1.0) -> p
 
 
 def parse_year_text(raw: str) -> float:
+    """One year as written (2018, 2018年, 二〇一八, 2018-2019 gives its first year) -> the year, or NaN;
+    the reference for :func:`parse_year`."""
     text = normalize_text(raw)
     if _is_blank(text):
         return np.nan

@@ -109,7 +109,8 @@ def area_lookup() -> tuple[dict, dict, dict, dict]:
 
 
 def _put(tables: list, level: int, province: str, text: str, value: tuple, tier: int) -> None:
-    """File one name of a prefecture (level 0) or county (1) under its Latin key, else its Chinese form."""
+    """File one name of a prefecture (level 0) or county (1) under its Latin key, else its Chinese
+    form."""
     latin = latin_key(text)
     if latin:
         _add(tables[2 + level], (province, latin), value, tier)

@@ -158,7 +158,8 @@ def _add_amounts(out: pd.DataFrame, col: _Columns) -> None:
 
 
 def _add_years(out: pd.DataFrame, col: _Columns, max_year: int) -> None:
-    """In place: the year, whether the cell named several, and whether it falls outside 2000..max_year."""
+    """In place: the year, whether the cell named several, and whether it falls outside
+    2000..max_year."""
     out["year"] = parse_year(col("year"))
     out["_year_range"] = year_ranges(col("year"))
     out["_year_out"] = out["year"].notna() & ((out["year"] < 2000) | (out["year"] > max_year))

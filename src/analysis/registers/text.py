@@ -122,7 +122,8 @@ def tidy_text(value: object) -> str:
 
 
 def blank_array(arr: pa.Array) -> np.ndarray:
-    """Per value: is it blank or a token meaning "no value" (as ``normalize_text(v) in BLANK_TOKENS``)."""
+    """Per value: is it blank or a token meaning "no value" (as ``normalize_text(v) in
+    BLANK_TOKENS``)."""
     arr = text_array(arr)
     if len(arr) == 0:
         return np.zeros(0, dtype=bool)

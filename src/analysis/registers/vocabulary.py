@@ -12,6 +12,7 @@ import pandas as pd
 from analysis.reference import load_reference
 from analysis.registers.parsing import unit_from_header
 from analysis.registers.text import BLANK_TOKENS, by_unique, normalize_text
+from analysis.schema import require_columns
 
 # Canonical columns a register must have for the toolkit to do its work.
 REQUIRED_COLUMNS = ("org_name", "year", "province", "expenditure", "beneficiaries")
@@ -60,6 +61,7 @@ class HeaderMap:
     duplicates: list[str] = field(default_factory=list)
 
     def missing(self, required=REQUIRED_COLUMNS) -> list[str]:
+        """The required canonical columns no header maps to."""
         found = set(self.columns.values())
         return [c for c in required if c not in found]
 
@@ -67,10 +69,7 @@ class HeaderMap:
 def _alias_table(extra: pd.DataFrame | None) -> dict[str, str]:
     table = load_reference("header_aliases")
     if extra is not None:
-        if not {"canonical", "alias"} <= set(extra.columns):
-            raise ValueError(
-                "an extra header-alias table needs the columns 'canonical' and 'alias'"
-            )
+        require_columns(extra, ["canonical", "alias"], "an extra header-alias table")
         table = pd.concat([table, extra[["canonical", "alias"]].astype(str)], ignore_index=True)
     return {_header_key(a): c for c, a in zip(table["canonical"], table["alias"], strict=True)}
 

@@ -83,7 +83,8 @@ def expand_grid(spec: dict) -> list[dict]:
 
 
 def _slug(params: dict, varying: list[str]) -> str:
-    """A run folder's name part: the set's values of the parameters that vary (at most 80 characters)."""
+    """A run folder's name part: the set's values of the parameters that vary (at most 80
+    characters)."""
     text = "_".join(f"{k}-{params[k]}" for k in varying if k in params) or "run"
     return re.sub(r"[^A-Za-z0-9_.=-]+", "", text)[:80]
 
@@ -143,7 +144,8 @@ def _connect(scheduler, timeout: float):
 
 
 def _jobs(spec: dict, sets: list[dict], folder, notebooks, project) -> list[dict]:
-    """One job per parameter set: its run name, run folder under ``folder``, parameters and notebooks."""
+    """One job per parameter set: its run name, run folder under ``folder``, parameters and
+    notebooks."""
     varying = sorted({k for s in sets for k in s if len({json.dumps(t.get(k)) for t in sets}) > 1})
     jobs = []
     for i, params in enumerate(sets, start=1):

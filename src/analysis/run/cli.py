@@ -268,6 +268,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``analysis`` command; returns the exit code (0, 2 for an expected problem, 3 internal,
+    130 interrupted)."""
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must still print
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")

@@ -2,7 +2,7 @@
 
 A run folder is the toolkit's when its ``manifest.json`` carries ``"made_by": "analysis run"`` (run
 folders written before that marker existed are recognised by their manifest's ``run`` name and
-``versions.analysis``). The rules, each enforced here and nowhere else:
+``versions.analysis``). The rules on places, each enforced here and nowhere else:
 
 * ``--out`` may be a new path, an empty folder, or an earlier run folder holding only the files its
   manifest lists. Anything else is refused before anything is touched: ``/``, the home folder or a
@@ -11,10 +11,9 @@ folders written before that marker existed are recognised by their manifest's ``
   a file, a symbolic link, a folder inside another run folder, a folder holding anything else.
 * A run is built in ``.<name>.building-<pid>`` beside ``out`` and replaces ``out`` only when it
   succeeded; a failed run becomes ``<name>.failed`` (replaced only if it is a failed run folder).
-* A lock file ``.<name>.lock`` beside ``out`` (an OS lock, released by the kernel when the process
-  dies, even by SIGKILL) lets one run at a time write ``out``; a second run stops at once with one
-  line naming the process that holds it. The next run removes what a killed run left behind: its
-  building folder (marked ``.analysis-building``), a half-replaced folder, the lock file.
+* The next run removes what a killed run left behind: its building folder (marked
+  ``.analysis-building``), a half-replaced folder, removals half done. (One run at a time per folder
+  is the lock of :mod:`analysis.locks`, which the runner and the batch take.)
 """
 
 from __future__ import annotations

@@ -54,6 +54,8 @@ def render_html(notebook_path: Path, html_path: Path) -> Path:
 
 
 def index_html(out: Path, manifest: dict) -> str:
+    """The run's index page: the simulated-data banner, the notebooks' pages, figures, tables,
+    parameters and input hashes (no times, so the same run gives the same page)."""
     e = html.escape
     simulated = manifest.get("simulated_input")
     parts = [

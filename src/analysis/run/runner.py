@@ -4,8 +4,9 @@ A run folder ``reports/<name>/`` holds ``notebooks/`` (executed), ``html/`` (ren
 cells), ``processed/`` (the run's own cleaned data: runs never share it), ``tables/``, ``figures/``,
 ``index.html`` and ``manifest.json``. The run is built beside the last good one and replaces it only
 when every notebook succeeded; a failed run is kept as ``reports/<name>.failed/`` with the notebooks
-executed up to the error. Which folders may be written, the lock and the clean-up of killed runs are
-:mod:`analysis.run.folders`'s; the parameter checks are :mod:`analysis.run.parameters`'.
+executed up to the error. Which folders may be written and the clean-up of killed runs are
+:mod:`analysis.run.folders`'s, the one-run-at-a-time lock :mod:`analysis.locks`' (taken here and by
+the batch), the parameter checks :mod:`analysis.run.parameters`', the HTML :mod:`analysis.run.render`'s.
 """
 
 from __future__ import annotations
