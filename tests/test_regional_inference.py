@@ -482,9 +482,132 @@ def test_spending_shift_few_cluster_checks_on_the_demo_register(demo_data):
     b = spending_shift_inference(demo_data, reps=199, seed=3)
     pd.testing.assert_frame_equal(a, b)
     rows = a.set_index("model")
-    assert list(rows.index) == ["did_cr1", "did_wild"]
+    assert list(rows.index) == ["did_cr1", "did_cr3", "did_ri", "did_wild"]
     did = fit_spending_shift(demo_data).set_index("model").loc["did"]
+    assert "6 treated and 30 control areas" in rows.loc["did_cr1", "inference"]
+    assert "K=5" in rows.loc["did_cr1", "inference"]
+    assert rows.loc["did_cr3", "std_error"] > 0 and rows.loc["did_ri", "bootstrap_reps"] == 1999
+    assert 0 < rows.loc["did_ri", "p_value"] <= 1
     assert rows.loc["did_cr1", "estimate"] == pytest.approx(did["estimate"])
     assert rows.loc["did_cr1", "std_error"] == pytest.approx(did["std_error"])
     assert 0 < rows.loc["did_wild", "p_value"] <= 1 and pd.isna(rows.loc["did_wild", "std_error"])
     assert (a["n_clusters"] == 36).all() and a["term"].eq("deep_poverty_area:post2017").all()
+
+
+# --- the spending shift with area effects absorbed (estimate/absorbed.py) --------------------------
+
+
+def _shift_panel(demo_data):
+    from analysis.estimate.shift import shift_panel
+
+    return shift_panel(demo_data, 2017)
+
+
+def test_absorbed_did_equals_statsmodels_with_dummies_when_every_effect_is_counted(demo_data):
+    """K counting the 36 area dummies (statsmodels' CR1 with C(area)) gives statsmodels' numbers."""
+    import statsmodels.formula.api as smf
+
+    from analysis.estimate.absorbed import fit_absorbed
+
+    panel, years, _ = _shift_panel(demo_data)
+    fit = fit_absorbed(
+        panel,
+        outcome="log_spend",
+        regressors=["treat_post", *years],
+        absorb="area",
+        cluster="area",
+        convention="count_all",
+    )
+    groups = pd.factorize(panel["area"])[0]
+    sm = smf.ols("log_spend ~ treat_post + C(area) + C(year)", data=panel).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    )
+    assert fit.k == 41
+    assert fit.coef[0] == pytest.approx(sm.params["treat_post"], abs=1e-10)
+    assert np.sqrt(fit.cov_cr1[0, 0]) == pytest.approx(sm.bse["treat_post"], abs=1e-8)
+
+
+def test_absorbed_did_nested_convention_equals_linearmodels_panelols(demo_data):
+    """The nested convention (fixest, reghdfe: K = 5, the treatment and four year effects) against
+    linearmodels' PanelOLS with entity effects, whose clustered errors use G/(G-1) alone: the two
+    agree once (N-1)/(N-K) is applied, to 1e-6."""
+    from linearmodels.panel import PanelOLS
+
+    from analysis.estimate.absorbed import fit_absorbed
+
+    panel, years, _ = _shift_panel(demo_data)
+    regs = ["treat_post", *years]
+    fit = fit_absorbed(panel, outcome="log_spend", regressors=regs, absorb="area", cluster="area")
+    p = panel.set_index(["area", "year"])
+    lm = PanelOLS(p["log_spend"], p[regs], entity_effects=True).fit(
+        cov_type="clustered", cluster_entity=True, debiased=True
+    )
+    n, k = fit.n_obs, fit.k
+    assert k == 5 and n == 180
+    assert fit.coef[0] == pytest.approx(lm.params["treat_post"], abs=1e-8)
+    se_lm = lm.std_errors["treat_post"] * np.sqrt((n - 1) / (n - k))
+    assert np.sqrt(fit.cov_cr1[0, 0]) == pytest.approx(se_lm, abs=1e-6)
+
+
+def test_absorbed_cr3_equals_statsmodels_crv3_and_a_leave_one_area_out_loop(demo_data):
+    import statsmodels.api as sm
+
+    from analysis.estimate.absorbed import fit_absorbed
+
+    panel, years, _ = _shift_panel(demo_data)
+    regs = ["treat_post", *years]
+    fit = fit_absorbed(panel, outcome="log_spend", regressors=regs, absorb="area", cluster="area")
+    codes = pd.factorize(panel["area"])[0]
+    demeaned = panel[["log_spend", *regs]] - panel.groupby("area")[["log_spend", *regs]].transform(
+        "mean"
+    )
+    crv3 = sm.OLS(demeaned["log_spend"], demeaned[regs]).fit(
+        cov_type="cluster-crv3", cov_kwds={"groups": codes}, use_t=True
+    )
+    assert np.sqrt(fit.cov_cr3[0, 0]) == pytest.approx(crv3.bse["treat_post"], abs=1e-8)
+    loop = []
+    for area in panel["area"].unique():  # refit with dummies, the area left out
+        rest = panel[panel["area"] != area]
+        b = sm.OLS.from_formula("log_spend ~ treat_post + C(area) + C(year)", rest).fit()
+        loop.append(b.params["treat_post"])
+    g = len(loop)
+    by_loop = np.sqrt((g - 1) / g * np.sum((np.array(loop) - fit.coef[0]) ** 2))
+    assert np.sqrt(fit.cov_cr3[0, 0]) == pytest.approx(by_loop, abs=1e-8)
+
+
+def test_randomization_p_equals_a_direct_permutation_loop(demo_data):
+    """The same seeded draws of which areas are treated, refitted with statsmodels dummies."""
+    import statsmodels.formula.api as smf
+
+    from analysis.estimate.absorbed import randomization_p
+
+    panel, years, _ = _shift_panel(demo_data)
+    reps, seed = 99, 5
+    p, draws = randomization_p(
+        panel,
+        outcome="log_spend",
+        treated_unit="deep",
+        post="post",
+        controls=years,
+        absorb="area",
+        reps=reps,
+        seed=seed,
+    )
+    codes, areas = pd.factorize(panel["area"])
+    treated = panel.groupby(codes)["deep"].first().to_numpy(dtype=bool)
+    rng = np.random.default_rng(seed)
+    n = len(panel)
+
+    def t_of(assign):
+        d = panel.assign(tp=assign[codes] * panel["post"])
+        r = smf.ols("log_spend ~ tp + C(area) + C(year)", d).fit(
+            cov_type="cluster", cov_kwds={"groups": codes}, use_t=True
+        )
+        k_counted, k_nested = r.df_model + 1, 1 + len(years)
+        scale = np.sqrt((n - k_nested) / (n - k_counted))  # to the nested convention's factor
+        return abs(r.params["tp"] / (r.bse["tp"] / scale))
+
+    observed = t_of(treated.astype(float))
+    hits = sum(t_of(rng.permutation(treated).astype(float)) >= observed - 1e-9 for _ in range(reps))
+    assert draws == reps
+    assert p == pytest.approx((1 + hits) / (1 + reps))

@@ -33,7 +33,7 @@ _EXPORTS = {
     "allocate_multi_province": "analysis.estimate.allocation",
     "fit_baseline": "analysis.estimate.regional",
     "fit_baseline_unknown_bounds": "analysis.estimate.regional",
-    "fit_spending_shift": "analysis.estimate.regional",
+    "fit_spending_shift": "analysis.estimate.shift",
     "regional_effects": "analysis.estimate.regional",
     "fit_province_effects": "analysis.estimate.provinces",
     "fit_heterogeneity": "analysis.estimate.provinces",

@@ -12,18 +12,19 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ParameterError
+from analysis.estimate.absorbed import randomization_p
 from analysis.estimate.models import (
     BASELINE_COLUMNS,
     BASELINE_FORMULA,
     EFFECT_COLUMNS,
     SHIFT_COLUMNS,
-    area_year_panel,
     check_ci,
     clustered_ols,
     project_sample,
     reference_row,
     tidy_terms,
 )
+from analysis.estimate.shift import absorbed_rows, check_start, convention_text, fit_did
 from analysis.schema import POLICY_YEAR, require_columns
 
 INFERENCE_COLUMNS = [*EFFECT_COLUMNS, "inference", "bootstrap_reps", "seed"]
@@ -131,37 +132,49 @@ def spending_shift_inference(
     reps: int = 999,
     seed: int = 0,
     ci: float = 0.95,
+    ri_reps: int = 1999,
+    convention: str = "nested",
 ) -> pd.DataFrame:
-    """Few-cluster checks of the spending shift from ``start`` (by default ``POLICY_YEAR``): the
-    ``did`` coefficient, log points.
+    """Few-treated-cluster checks of the spending shift from ``start`` (by default ``POLICY_YEAR``):
+    the ``did`` coefficient, log points, with area effects absorbed.
 
-    Rows ``did_cr1`` (as ``fit_spending_shift``) and ``did_wild`` (wild cluster bootstrap p-value by
-    area, Rademacher, null imposed), with the columns of :func:`baseline_inference`. No CR3 row: with
-    area fixed effects clustered by area, a leave-one-area-out fit is not identified. With few
-    treated areas (6 of 36 on the demo register) the wild bootstrap p-value is the one to read; it
-    has no standard error or interval.
+    Rows ``did_cr1`` (as ``fit_spending_shift``, CR1 under ``convention``), ``did_cr3`` (leave-one-
+    area-out jackknife; identified, as the area's own effect leaves with it), ``did_ri`` (randomization
+    inference: which areas are 三区三州 drawn again ``ri_reps`` times, the p-value of the CR1 t) and
+    ``did_wild`` (wild cluster bootstrap p-value by area, Rademacher, null imposed), with the columns of
+    :func:`baseline_inference`. The inference column names the treated and control areas.
     """
     require_columns(data, SHIFT_COLUMNS, "data")
     check_ci(ci)
     _check_reps_seed(reps, seed)
-    panel, excluded = area_year_panel(data)
-    panel["treat_post"] = panel["deep"] * (panel["year"] >= start)
-    cr1, g = clustered_ols("log_spend ~ treat_post + C(area) + C(year)", panel, "area")
-    # No CR3 row: with area fixed effects and area clusters, leaving an area out leaves its dummy
-    # without data, so the leave-one-cluster-out fit is not identified in statsmodels.
-    tables = _few_cluster_rows(
-        cr1,
-        "did",
-        "treat_post",
-        f"deep_poverty_area:post{start}",
-        "area",
-        g,
-        reps=reps,
-        seed=seed,
-        ci=ci,
-        cr3=False,
+    _check_reps_seed(ri_reps, seed)
+    check_start(data, start, None)
+    fit, panel, excluded = fit_did(data, start, convention)
+    term = f"deep_poverty_area:post{start}"
+    treated = int(panel.groupby("area")["deep"].first().sum())
+    areas = f"{treated} treated and {fit.n_clusters - treated} control areas"
+    cr1 = absorbed_rows(fit, "did_cr1", {"treat_post": term}, ci, excluded)
+    cr1["inference"] = (
+        f"CR1 clustered by area (G={fit.n_clusters}, {areas}), t(G-1); {convention_text(fit)}"
     )
-    return _inference_table(tables, excluded)
+    cr3 = absorbed_rows(fit, "did_cr3", {"treat_post": term}, ci, excluded, cov="cr3")
+    cr3["inference"] = f"CR3 leave-one-area-out jackknife (G={fit.n_clusters}, {areas}), t(G-1)"
+    p, draws = randomization_p(
+        panel,
+        outcome="log_spend",
+        treated_unit="deep",
+        post="post",
+        controls=[c for c in fit.names if c != "treat_post"],
+        absorb="area",
+        reps=ri_reps,
+        seed=seed,
+    )
+    ri = cr1.assign(model="did_ri", std_error=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=p)
+    ri["inference"] = f"randomization inference: the {treated} treated areas drawn again, CR1 t"
+    ri["bootstrap_reps"], ri["seed"] = draws, seed
+    dummies, g = clustered_ols("log_spend ~ treat_post + C(area) + C(year)", panel, "area")
+    wild = _wild_row(dummies, "did", "treat_post", term, "area", g, reps=reps, seed=seed)
+    return _inference_table([cr1, cr3, ri, wild], excluded)
 
 
 def baseline_inference(

@@ -7,10 +7,9 @@ Models here (statsmodels OLS; docs/methods.md has the equations):
   clustered by organization, t distribution with G-1 degrees of freedom.
 - ``baseline_unknown_as_deep`` / ``baseline_unknown_as_not_deep`` (``fit_baseline_unknown_bounds``):
   the baseline's 三区三州 coefficient with the rows of unknown status counted in and counted out.
-- ``did`` / ``event_study`` (``fit_spending_shift``): log total spending (yuan) of an area-year
-  (area = province x inside/outside 三区三州) on deep_poverty_area x post-``start`` (``did``) or one
-  三区三州 x year term per year, the first year as reference (``event_study``), with area and year
-  fixed effects, errors clustered by area.
+- ``did`` / ``event_study`` (``fit_spending_shift``, in :mod:`analysis.estimate.shift`): log total
+  spending of an area-year on 三区三州 x post-``start`` or one 三区三州 x year term per year (the last
+  year before ``start`` the reference), area effects absorbed, errors clustered by area.
 - ``regional_effects`` runs the fits listed in ``REGIONAL_EFFECTS_FITS`` into one table.
 
 Elsewhere: the shared pieces (``EFFECT_COLUMNS``, clustered OLS, the samples) in
@@ -26,18 +25,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.errors import ParameterError
 from analysis.estimate.models import (
     BASELINE_COLUMNS,
     BASELINE_FORMULA,
-    SHIFT_COLUMNS,
-    area_year_panel,
     check_ci,
     clustered_ols,
     project_sample,
-    reference_row,
     tidy_terms,
 )
+from analysis.estimate.shift import fit_spending_shift
 from analysis.schema import POLICY_YEAR, require_columns
 
 
@@ -87,58 +83,6 @@ def fit_baseline_unknown_bounds(
         filled = data.assign(deep_poverty_area=data["deep_poverty_area"].fillna(value))
         out.append(_baseline(filled, cluster, ci, model).query("term == 'deep_poverty_area'"))
     return pd.concat(out, ignore_index=True)
-
-
-def fit_spending_shift(
-    data: pd.DataFrame, *, start: int = POLICY_YEAR, ci: float = 0.95
-) -> pd.DataFrame:
-    """The shift of spending towards 三区三州 from ``start`` (by default ``POLICY_YEAR``), as a
-    difference in differences and an event study.
-
-    Unit: area-year, an area being a province's 三区三州 part or the rest of it. Outcome: log total
-    spending (nominal yuan). Returns rows for ``did`` (term ``deep_poverty_area:post{start}``) and
-    ``event_study`` (terms ``deep_poverty_area:{year}``, the first year being the reference).
-    """
-    require_columns(data, SHIFT_COLUMNS, "data")
-    check_ci(ci)
-    years = sorted(data["year"].unique())
-    if not (years and years[0] < start <= years[-1]):
-        raise ParameterError(
-            f"start={start} must fall after the first year and within the data "
-            f"({years[0] if years else '?'}-{years[-1] if years else '?'})"
-        )
-    panel, excluded = area_year_panel(data)
-    panel["treat_post"] = panel["deep"] * (panel["year"] >= start)
-    did, g = clustered_ols("log_spend ~ treat_post + C(area) + C(year)", panel, "area")
-    did_part = tidy_terms(
-        did, "did", {"treat_post": f"deep_poverty_area:post{start}"}, g, ci, excluded
-    )
-    terms = _add_event_terms(panel, years)
-    es, g = clustered_ols(
-        "log_spend ~ " + " + ".join(terms) + " + C(area) + C(year)", panel, "area"
-    )
-    es_parts = _event_study_rows(es, g, terms, years[0], ci, excluded)
-    return pd.concat([did_part, *es_parts], ignore_index=True)
-
-
-def _add_event_terms(panel: pd.DataFrame, years: list) -> dict[str, str]:
-    """Add one 三区三州 x year indicator (0/1) per year after the first to ``panel``; return
-    {column: term label}."""
-    terms = {}
-    for y in years[1:]:
-        col = f"deep_x_{y}"
-        panel[col] = panel["deep"] * (panel["year"] == y)
-        terms[col] = f"deep_poverty_area:{y}"
-    return terms
-
-
-def _event_study_rows(
-    es, g: int, terms: dict[str, str], ref_year, ci: float, excluded: int
-) -> list[pd.DataFrame]:
-    """The event study's reference row (``ref_year``, 0) and its 三区三州 x year rows (log points)."""
-    ref = reference_row("event_study", f"deep_poverty_area:{ref_year}", int(es.nobs), g)
-    ref["n_unknown_excluded"] = excluded
-    return [pd.DataFrame([ref]), tidy_terms(es, "event_study", terms, g, ci, excluded)]
 
 
 # The fits ``regional_effects`` runs, in the order of its rows: (name, function, the options of
