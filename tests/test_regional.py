@@ -126,3 +126,50 @@ def test_event_study_has_the_first_year_as_reference(demo_data):
     es = fit_spending_shift(demo_data).query("model == 'event_study'").set_index("term")
     assert es.loc["deep_poverty_area:2016", "estimate"] == 0.0
     assert set(es.index) == {f"deep_poverty_area:{y}" for y in range(2016, 2021)}
+
+
+def test_spending_weighted_and_ppml_baselines_equal_statsmodels_fitted_directly(demo_data):
+    """The weighted contrasts against WLS and a Poisson GLM written out here from the data."""
+    import statsmodels.api as sm
+
+    from analysis.estimate.weightings import fit_baseline_weightings
+
+    t = fit_baseline_weightings(demo_data).set_index("model")
+    d = demo_data
+    keep = (
+        (d["expenditure_yuan"] > 0)
+        & (d["beneficiaries"].fillna(0) > 0)
+        & (d["province"] != "multiple")
+        & d["deep_poverty_area"].notna()
+        & d["org_name"].notna()
+    )
+    d = d[keep]
+    x = pd.get_dummies(d[["sector", "year"]].astype(str), drop_first=False, dtype=float).drop(
+        columns=["sector_industry", f"year_{sorted(d['year'].astype(str))[0]}"]
+    )
+    x.insert(0, "deep", d["deep_poverty_area"].astype(float))
+    x = sm.add_constant(x)
+    groups = pd.factorize(d["org_name"])[0]
+    spend = d["expenditure_yuan"].astype(float)
+    persons = d["beneficiaries"].astype(float)
+    wls = sm.WLS(np.log(spend / persons), x, weights=spend).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    )
+    glm = sm.GLM(persons, x, family=sm.families.Poisson(), offset=np.log(spend)).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}
+    )
+    assert t.loc["baseline_spending_weighted", "estimate"] == pytest.approx(
+        wls.params["deep"], abs=1e-9
+    )
+    assert t.loc["baseline_spending_weighted", "std_error"] == pytest.approx(
+        wls.bse["deep"], abs=1e-9
+    )
+    assert t.loc["baseline_ppml", "estimate"] == pytest.approx(-glm.params["deep"], abs=1e-7)
+    assert t.loc["baseline_ppml", "std_error"] == pytest.approx(glm.bse["deep"], abs=1e-7)
+    assert (t["n_obs"] == len(d)).all()
+
+
+def test_regional_effects_holds_the_three_weightings(demo_data):
+    t = regional_effects(demo_data)
+    models = set(t.loc[t["term"] == "deep_poverty_area", "model"])
+    assert {"baseline", "baseline_spending_weighted", "baseline_ppml"} <= models

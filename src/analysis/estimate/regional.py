@@ -34,6 +34,7 @@ from analysis.estimate.models import (
     tidy_terms,
 )
 from analysis.estimate.shift import fit_spending_shift
+from analysis.estimate.weightings import fit_baseline_weightings
 from analysis.schema import POLICY_YEAR, require_columns
 
 
@@ -90,6 +91,7 @@ def fit_baseline_unknown_bounds(
 REGIONAL_EFFECTS_FITS = (
     ("baseline", fit_baseline, ("cluster", "ci")),
     ("baseline_unknown_bounds", fit_baseline_unknown_bounds, ("cluster", "ci")),
+    ("baseline_weightings", fit_baseline_weightings, ("cluster", "ci")),
     ("spending_shift", fit_spending_shift, ("start", "ci")),
 )
 
@@ -98,8 +100,9 @@ def regional_effects(
     data: pd.DataFrame, *, cluster: str = "org_name", start: int = POLICY_YEAR, ci: float = 0.95
 ) -> pd.DataFrame:
     """The fits of ``REGIONAL_EFFECTS_FITS`` as one table (tables/regional_effects.csv): models
-    ``baseline``, ``baseline_unknown_as_deep``, ``baseline_unknown_as_not_deep``, ``did`` and
-    ``event_study``. Province effects, heterogeneity and the few-cluster checks are not in it (see
+    ``baseline``, ``baseline_unknown_as_deep``, ``baseline_unknown_as_not_deep``,
+    ``baseline_spending_weighted``, ``baseline_ppml``, ``did`` and ``event_study``.
+    Province effects, heterogeneity and the few-cluster checks are not in it (see
     :mod:`analysis.estimate.provinces` and :mod:`analysis.estimate.inference`)."""
     options = {"cluster": cluster, "start": start, "ci": ci}
     return pd.concat(
