@@ -410,7 +410,7 @@ def make_previous_outputs(out: Path) -> dict[str, bytes]:
     old = {
         "projects.parquet": b"PAR1 previous good parquet bytes PAR1",
         "rejected.csv": "source_file,source_row,reason\nold.csv,7,旧的\n".encode(),
-        "cleaning_report.json": b'{"run": "previous"}\n',
+        "cleaning_report.json": b'{"rows_in": 1, "run": "previous"}\n',  # as the toolkit writes it
     }
     for name, data in old.items():
         (out / name).write_bytes(data)

@@ -804,3 +804,89 @@ def test_another_runs_failed_or_hidden_folder_is_never_an_out(project, tmp_path)
         )
         assert "keeps for its own" in line
     assert tree(tmp_path) == before and failed.is_dir()
+
+
+# --- removals, renames and replacements touch only the toolkit's own ----------------------------
+
+
+def test_a_file_put_into_the_old_run_folder_during_a_run_stops_the_replacement(tmp_path):
+    """The user saves a note into the old run folder while a run works: the old folder stays, note
+    included, and the new run is refused with one line."""
+    from analysis.errors import ParameterError
+    from analysis.run.folders import new_building, replace_with
+
+    out = make_run_folder(tmp_path / "run")
+    building = new_building(out)
+    (building / "manifest.json").write_text("{}")
+    (out / "my_note.txt").write_text("keep me")  # appears after the run's first check
+    with pytest.raises(ParameterError, match="gained files the run did not write.*my_note.txt"):
+        replace_with(building, out)
+    assert (out / "my_note.txt").read_text() == "keep me"
+    assert (out / "tables" / "t.csv").is_file()
+    assert not list(tmp_path.glob(".run.previous-*")) and not list(tmp_path.glob(".run.discard-*"))
+
+
+def test_a_moved_aside_run_folder_holding_a_users_file_is_kept_by_the_clean_up(tmp_path):
+    from analysis.run.folders import clean_debris
+
+    out = make_run_folder(tmp_path / "run")
+    previous = make_run_folder(tmp_path / ".run.previous-99999999", {"my_note.txt": "keep me"})
+    done = clean_debris(out)
+    assert (previous / "my_note.txt").read_text() == "keep me"
+    assert any("kept" in line for line in done)
+
+
+def test_an_earlier_failed_run_is_removed_through_a_discard_name_the_clean_up_finishes(tmp_path):
+    """remove_failed renames before removing, so a kill in the middle leaves a name that the next
+    run's clean-up recognises as its own; a discard folder of another run folder is not touched."""
+    from analysis.run.folders import clean_debris, remove_failed
+
+    failed = make_run_folder(tmp_path / "run.failed")
+    manifest = json.loads((failed / "manifest.json").read_text())
+    (failed / "manifest.json").write_text(json.dumps({**manifest, "run": "run"}))
+    assert remove_failed(failed) and not failed.exists()
+    assert not [p for p in tmp_path.iterdir()]  # nothing left beside it
+    half = tmp_path / ".run.discard-123-456"  # what a kill during the removal leaves
+    (half / "tables").mkdir(parents=True)
+    other = tmp_path / ".runx.discard-123-456"
+    other.mkdir()
+    clean_debris(tmp_path / "run")
+    assert not half.exists() and other.exists()
+
+
+def test_saving_a_figure_never_takes_a_users_file_of_the_old_temporary_name(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from analysis.outputs import save_figure
+
+    users = tmp_path / ".fig.tmp.png"  # the fixed temporary name of earlier versions
+    users.write_text("mine")
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    paths = save_figure(fig, tmp_path, "fig", formats=("png",))
+    plt.close(fig)
+    assert users.read_text() == "mine"
+    assert paths["png"].read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".fig.tmp.png", "fig.png"]
+
+
+def test_a_text_written_over_a_folder_fails_and_leaves_no_temporary_file(tmp_path):
+    from analysis.outputs import write_text
+
+    (tmp_path / "table.csv").mkdir()  # a folder where the file should go
+    with pytest.raises(OSError):
+        write_text("a\n", tmp_path / "table.csv")
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_the_cleaning_outputs_written_from_a_notebook_never_replace_a_users_files(
+    tmp_path, demo_clean
+):
+    """01_clean in the lab calls write_clean_outputs directly: the same check as `analysis clean`."""
+    from analysis.errors import RegisterError
+    from analysis.outputs import write_clean_outputs
+
+    (tmp_path / "projects.parquet").write_bytes(b"my own table")
+    with pytest.raises(RegisterError, match="not written by `analysis clean`"):
+        write_clean_outputs(demo_clean, tmp_path)
+    assert (tmp_path / "projects.parquet").read_bytes() == b"my own table"

@@ -58,9 +58,17 @@ def write_text(text: str, path) -> Path:
     with the permissions of the user's umask; relative paths are taken from the project folder."""
     path = resolve_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8", newline=""
-    ) as fh:
+    with (
+        tempfile.NamedTemporaryFile(  # a hidden name that says whose it is, unique per writer
+            "w",
+            dir=path.parent,
+            prefix=f".{path.name[:100]}.",
+            suffix=".tmp",
+            delete=False,
+            encoding="utf-8",
+            newline="",
+        ) as fh
+    ):
         tmp = fh.name
         try:
             fh.write(text)
@@ -69,8 +77,18 @@ def write_text(text: str, path) -> Path:
             fh.close()
             os.unlink(tmp)
             raise
-    os.replace(tmp, path)
+    _move_into_place(Path(tmp), path)
     return path
+
+
+def _move_into_place(tmp: Path, path: Path) -> None:
+    """Rename our temporary file over ``path``; if that fails (``path`` is a folder, say), remove the
+    temporary file so nothing of ours is left beside the user's files."""
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_table(frame: pd.DataFrame, path) -> Path:
@@ -144,8 +162,11 @@ def write_clean_outputs(result, out_dir) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     from analysis.locks import RunLock
 
-    # Two `analysis clean` at once to one folder would mix their three files: one at a time.
+    # Two `analysis clean` at once to one folder would mix their three files: one at a time. Under
+    # the lock, files of those names that the toolkit did not write are refused (a notebook run in
+    # the lab reaches here without the command line's check).
     with RunLock(out / "clean-outputs"):
+        check_clean_out(out)
         return _write_clean_outputs(result, out)
 
 
@@ -195,8 +216,17 @@ def save_figure(fig, out_dir, name: str, *, formats=("png", "svg", "pdf")) -> di
     with mpl.rc_context({"svg.hashsalt": "analysis", "pdf.fonttype": 42}):
         for fmt in formats:
             path = out / f"{name}.{fmt}"
-            tmp = out / f".{name}.tmp.{fmt}"
-            fig.savefig(tmp, format=fmt, dpi=300, metadata=metadata[fmt])
-            os.replace(tmp, path)
+            # A unique temporary name: two sessions saving the same figure never share one, and a
+            # file of the user's is never taken for ours.
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{name[:100]}.", suffix=f".tmp.{fmt}", dir=out)
+            tmp = Path(tmp_name)
+            try:
+                os.fchmod(fd, file_mode())
+                os.close(fd)
+                fig.savefig(tmp, format=fmt, dpi=300, metadata=metadata[fmt])
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            _move_into_place(tmp, path)
             paths[fmt] = path
     return paths

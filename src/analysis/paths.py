@@ -101,18 +101,25 @@ _KINDS = (
 )
 
 
+def read_error(exc: OSError, name: str) -> RegisterError:
+    """The one line for a file that cannot be read, naming it (``name`` as shown to the user)."""
+    if isinstance(exc, FileNotFoundError):
+        return RegisterError("no such file", file=name)
+    if isinstance(exc, PermissionError):
+        return RegisterError("permission denied", file=name)
+    if isinstance(exc, IsADirectoryError):
+        return RegisterError("is a directory, not a register file", file=name)
+    return RegisterError(f"cannot read ({exc.strerror or exc})", file=name)
+
+
 def require_regular_file(path: Path, *, what: str = "register file") -> os.stat_result:
     """Stat ``path`` (following links) without opening it, and refuse anything but a regular file:
     opening a FIFO would wait forever and a device can be read without end."""
     name = display_path(path)
     try:
         st = path.stat()
-    except FileNotFoundError:
-        raise RegisterError("no such file", file=name) from None
-    except PermissionError:
-        raise RegisterError("permission denied", file=name) from None
     except OSError as exc:
-        raise RegisterError(f"cannot read ({exc.strerror or exc})", file=name) from None
+        raise read_error(exc, name) from None
     if not stat.S_ISREG(st.st_mode):
         kind = next((k for test, k in _KINDS if test(st.st_mode)), "not a regular file")
         raise RegisterError(f"is {kind}, not a {what}", file=name)

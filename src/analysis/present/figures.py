@@ -78,24 +78,19 @@ def plot_spending_by_region(
     table = spending_by_year(data)
     fig, ax = new_axes(ax)
     scale = 1e9 if lang == "en" else 1e8  # billion yuan / 亿元
-    ax.plot(
-        table.index,
-        table[True] / scale,
-        marker="o",
-        ms=3.5,
-        lw=1.2,
-        color=PALETTE[3],
-        label=label("deep_poverty_area", lang),
-    )
-    ax.plot(
-        table.index,
-        table[False] / scale,
-        marker="s",
-        ms=3.5,
-        lw=1.2,
-        color=PALETTE[0],
-        label=label("elsewhere", lang),
-    )
+    for column, marker, color, key in (
+        (True, "o", 3, "deep_poverty_area"),
+        (False, "s", 0, "elsewhere"),
+    ):
+        ax.plot(
+            table.index,
+            table[column] / scale,
+            marker=marker,
+            ms=3.5,
+            lw=1.2,
+            color=PALETTE[color],
+            label=label(key, lang),
+        )
     if table["unknown"].any():  # shown, never folded into either side
         ax.plot(
             table.index,

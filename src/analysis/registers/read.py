@@ -10,7 +10,13 @@ import os
 import pandas as pd
 
 from analysis.errors import RegisterError
-from analysis.paths import display_path, find_project, require_regular_file, resolve_path
+from analysis.paths import (
+    display_path,
+    find_project,
+    read_error,
+    require_regular_file,
+    resolve_path,
+)
 from analysis.registers.csvread import read_csv_register
 from analysis.registers.excel import read_excel_register
 from analysis.registers.workbooks import DEFAULT_MAX_CELLS, DEFAULT_MAX_XML_BYTES, check_workbook
@@ -93,12 +99,8 @@ def read_register(
             raise RegisterError(
                 f"unsupported file type {suffix!r} (use .csv, .xlsx or .xls)", file=shown
             )
-    except PermissionError:
-        raise RegisterError("permission denied", file=shown) from None
-    except IsADirectoryError:
-        raise RegisterError("is a directory, not a register file", file=shown) from None
     except OSError as exc:
-        raise RegisterError(f"cannot read ({exc.strerror or exc})", file=shown) from None
+        raise read_error(exc, shown) from None
     if sum(len(f) for f in frames) == 0:
         raise RegisterError("the header is there but no data rows follow", file=shown)
     return frames

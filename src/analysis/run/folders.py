@@ -269,11 +269,13 @@ def _wait_for_workers(folder: Path, seconds: float = 15.0) -> None:
         time.sleep(0.2)
 
 
-def _discard(folder: Path) -> None:
-    """Rename a folder of ours to ``.<name>.discard-<pid>`` and remove it: a kill in the middle of the
-    removal leaves a name that says it is ours to remove (:func:`clean_debris` finishes it)."""
-    m = re.fullmatch(r"\.(.+)\.(?:building|previous)-\d+", folder.name)
-    base = m.group(1) if m else folder.name.lstrip(".")
+def _discard(folder: Path, base: str | None = None) -> None:
+    """Rename a folder of ours to ``.<base>.discard-<pid>-<ns>`` (``base``: the name of the run folder
+    it belongs to) and remove it: a kill in the middle of the removal leaves a name that says it is
+    ours to remove (:func:`clean_debris` of that run folder finishes it)."""
+    if base is None:
+        m = re.fullmatch(r"\.(.+)\.(?:building|previous)-\d+", folder.name)
+        base = m.group(1) if m else folder.name.lstrip(".")
     target = folder.with_name(f".{base}.discard-{os.getpid()}-{time.monotonic_ns()}")
     folder.rename(target)
     shutil.rmtree(target, ignore_errors=True)
@@ -293,33 +295,52 @@ def clean_debris(out: Path) -> list[str]:
     back; building folders of dead runs are removed; nothing unmarked is touched. Returns what was
     done, for the log.
     """
+    if not out.parent.is_dir():
+        return []
+    return [*_previous_debris(out), *_building_debris(out), *_discard_debris(out)]
+
+
+def _debris(out: Path, kind: str, tail: str) -> list[Path]:
+    """Folders beside ``out`` named ``.<out name>.<kind>-<tail>`` exactly (the name taken literally)."""
+    pattern = rf"\.{re.escape(out.name)}\.{kind}-{tail}"
+    found = out.parent.glob(f".{glob.escape(out.name)}.{kind}-*")
+    return [p for p in sorted(found) if re.fullmatch(pattern, p.name)]
+
+
+def _previous_debris(out: Path) -> list[str]:
+    """Put back a run folder a killed run had moved aside, or remove it if ``out`` is there again;
+    one holding files the run did not write is kept."""
     done = []
-    parent = out.parent
-    if not parent.is_dir():
-        return done
-    name = glob.escape(out.name)  # a name with * ? [ matches itself only, never other runs' folders
-    for previous in sorted(parent.glob(f".{name}.previous-*")):
-        if not re.fullmatch(rf"\.{re.escape(out.name)}\.previous-\d+", previous.name):
-            continue
+    for previous in _debris(out, "previous", r"\d+"):
         if not is_run_folder(previous):
             continue
         if not out.exists():
             previous.rename(out)
             done.append(f"restored {display_path(out)} from an interrupted replacement")
+        elif foreign_files(previous, _manifest(previous) or {}):
+            done.append(f"kept {display_path(previous)}: it holds files the run did not write")
         else:
             _discard(previous)
             done.append(f"removed {display_path(previous)}")
-    for building in sorted(parent.glob(f".{name}.building-*")):
-        if (
-            re.fullmatch(rf"\.{re.escape(out.name)}\.building-\d+", building.name)
-            and (building / BUILDING_MARK).is_file()
-        ):
+    return done
+
+
+def _building_debris(out: Path) -> list[str]:
+    """Remove the marked building folders of dead runs of ``out``."""
+    done = []
+    for building in _debris(out, "building", r"\d+"):
+        if (building / BUILDING_MARK).is_file():
             remove_own(building)
             done.append(f"removed {display_path(building)}")
-    for discard in sorted(parent.glob(f".{name}.discard-*")):
-        if re.fullmatch(rf"\.{re.escape(out.name)}\.discard-\d+-\d+", discard.name):
-            shutil.rmtree(discard, ignore_errors=True)
-            done.append(f"removed {display_path(discard)}")
+    return done
+
+
+def _discard_debris(out: Path) -> list[str]:
+    """Finish removals a killed run had started (a symbolic link of that name is left alone)."""
+    done = []
+    for discard in _debris(out, "discard", r"\d+-\d+"):
+        shutil.rmtree(discard, ignore_errors=True)
+        done.append(f"removed {display_path(discard)}")
     return done
 
 
@@ -329,7 +350,7 @@ def remove_failed(failed: Path) -> bool:
         return not failed.exists()
     if foreign_files(failed, _manifest(failed) or {}):
         return False
-    shutil.rmtree(failed)
+    _discard(failed, failed.name.removesuffix(".failed"))  # a kill midway is finished later
     return True
 
 
@@ -337,6 +358,17 @@ def replace_with(building: Path, out: Path) -> None:
     """Put the finished run in place of ``out`` (an earlier run folder or nothing). Between the two
     renames a kill leaves ``.<name>.previous-<pid>``, which :func:`clean_debris` puts back."""
     if out.exists():
+        # Checked at the start, and again now: a file the user put into the old run folder while
+        # this run worked would otherwise go with the old run.
+        manifest = _manifest(out)
+        entries = list(out.iterdir())
+        if entries and (not _marked(manifest, out) or foreign_files(out, manifest)):
+            found = foreign_files(out, manifest or {}) or sorted(e.name for e in entries)
+            raise ParameterError(
+                f"{display_path(out)} gained files the run did not write while it ran "
+                f"({', '.join(found[:5])}); it was left as it was and the new run discarded: move "
+                "them out and run again"
+            )
         previous = out.with_name(f".{out.name}.previous-{os.getpid()}")
         out.rename(previous)
         building.rename(out)

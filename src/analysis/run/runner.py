@@ -436,10 +436,20 @@ def run_notebooks(
                     + "; the last good run is untouched"
                 ) from None
             raise
-        replace_with(building, out)
-        (out / BUILDING_MARK).unlink(missing_ok=True)
-        remove_failed(out.with_name(f"{out.name}.failed"))
+        _put_in_place(building, out)
     return run.manifest
+
+
+def _put_in_place(building: Path, out: Path) -> None:
+    """The finished run replaces ``out`` and an earlier failed run of it is removed; a replacement
+    refused (files of the user's appeared in ``out`` meanwhile) discards the new run, not theirs."""
+    try:
+        replace_with(building, out)
+    except ParameterError:
+        remove_own(building)
+        raise
+    (out / BUILDING_MARK).unlink(missing_ok=True)
+    remove_failed(out.with_name(f"{out.name}.failed"))
 
 
 def _now() -> str:
