@@ -890,3 +890,17 @@ def test_the_cleaning_outputs_written_from_a_notebook_never_replace_a_users_file
     with pytest.raises(RegisterError, match="not written by `analysis clean`"):
         write_clean_outputs(demo_clean, tmp_path)
     assert (tmp_path / "projects.parquet").read_bytes() == b"my own table"
+
+
+@pytest.mark.parametrize("name", ["../outside", "sub/fig", ".hidden", ""])
+def test_a_figure_name_that_is_not_a_plain_file_name_is_refused(tmp_path, name):
+    import matplotlib.pyplot as plt
+
+    from analysis.errors import ParameterError
+    from analysis.outputs import save_figure
+
+    fig, _ = plt.subplots()
+    with pytest.raises(ParameterError, match="plain file name"):
+        save_figure(fig, tmp_path / "figs", name)
+    plt.close(fig)
+    assert not any(tmp_path.rglob("*"))

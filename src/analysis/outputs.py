@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.errors import RegisterError
+from analysis.errors import ParameterError, RegisterError
 from analysis.paths import display_path, resolve_path
 
 
@@ -205,6 +205,8 @@ def save_figure(fig, out_dir, name: str, *, formats=("png", "svg", "pdf")) -> di
     bytes. The one place where figures are written."""
     import matplotlib as mpl
 
+    if not name or name != Path(name).name or name.startswith(".") or "\x00" in name:
+        raise ParameterError(f"a figure name must be a plain file name, got {name!r}")
     out = resolve_path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     metadata = {
