@@ -9,6 +9,7 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 
 from analysis.errors import ParameterError
 from analysis.estimate.costs import estimate_cost_per_beneficiary
@@ -24,7 +25,7 @@ from analysis.present.figures import (
     plot_spending_by_region,
 )
 from analysis.present.maps import plot_tile_map
-from analysis.present.style import cjk_font_path, house_style, label
+from analysis.present.style import PALETTE, cjk_font_path, house_style, label
 from analysis.reference import load_reference
 from analysis.schema import POLICY_YEAR
 
@@ -276,13 +277,34 @@ def test_caterpillar_sorts_provinces_by_estimate_in_both_languages():
         fig = plot_province_caterpillar(province_effects_table())
     ax = fig.axes[0]
     assert tick_texts(ax) == ["Tibet", "Beijing", "Heilongjiang", "Guangxi", "Inner Mongolia"]
-    points = next(c for c in ax.collections if c.get_gid() == "estimate")
-    assert len(points.get_offsets()) == 5
+    points = [c for c in ax.collections if c.get_gid() == "estimate"]
+    assert sum(len(c.get_offsets()) for c in points) == 5
+    # Tibet (all 三区三州) in its own colour, first on top; the others hold no 三区三州 area.
+    tibet = next(c for c in points if len(c.get_offsets()) == 1)
+    assert tuple(tibet.get_offsets()[0]) == (0.6, 0.0)
+    assert to_hex(tibet.get_facecolor()[0]) == PALETTE[3].lower()
     assert label("title_province_effects") in texts(fig)
+    assert label("deep_share_all") in texts(fig) and label("deep_share_none") in texts(fig)
     with house_style("zh"):
         fig = plot_province_caterpillar(province_effects_table(), lang="zh")
     assert tick_texts(fig.axes[0]) == ["西藏", "北京", "黑龙江", "广西", "内蒙古"]
-    assert label("province_effect", "zh") == fig.axes[0].get_xlabel()
+    assert label("province_effect", "zh") == fig.axes[0].get_xlabel().replace("\n", "")
+
+
+def test_caterpillar_draws_the_simultaneous_intervals_when_given():
+    table = province_effects_table()
+    half = table["ci_high"] - table["estimate"]
+    table = table.assign(
+        ci_low_simultaneous=table["estimate"] - 2 * half,
+        ci_high_simultaneous=table["estimate"] + 2 * half,
+    )
+    with house_style("en"):
+        ax = plot_province_caterpillar(table).axes[0]
+    lines = [c for c in ax.collections if c.get_label() == label("simultaneous_interval")]
+    assert len(lines) == 1 and len(lines[0].get_segments()) == 5
+    with house_style("en"):
+        ax = plot_province_caterpillar(province_effects_table()).axes[0]
+    assert not [c for c in ax.collections if c.get_label() == label("simultaneous_interval")]
 
 
 def test_caterpillar_refuses_unknown_provinces_and_missing_rows():

@@ -122,10 +122,30 @@ def test_planted_effects_are_recovered_on_the_demo_register(demo_data, demo_trut
     assert base["n_clusters"] > 500
 
 
-def test_event_study_has_the_first_year_as_reference(demo_data):
+def test_event_study_reference_is_the_last_year_before_the_policy_or_the_one_asked(demo_data):
     es = fit_spending_shift(demo_data).query("model == 'event_study'").set_index("term")
     assert es.loc["deep_poverty_area:2016", "estimate"] == 0.0
     assert set(es.index) == {f"deep_poverty_area:{y}" for y in range(2016, 2021)}
+    # A register starting earlier: the reference is still the last year before start (not the first
+    # year of the data), and reference_year moves it; a year at or after start is refused.
+    rng = np.random.default_rng(4)
+    rows = [
+        (p, deep, y, float(np.exp(rng.normal(16, 0.3) + 0.4 * (deep and y >= 2017))))
+        for p in ("Sichuan", "Yunnan", "Gansu", "Hebei", "Henan")
+        for deep in (True, False)
+        for y in range(2014, 2021)
+    ]
+    data = pd.DataFrame(rows, columns=["province", "deep_poverty_area", "year", "expenditure_yuan"])
+    es = fit_spending_shift(data).query("model == 'event_study'").set_index("term")
+    zero = es.index[(es["estimate"] == 0) & es["p_value"].isna()]
+    assert list(zero) == ["deep_poverty_area:2016"]
+    assert list(es.index) == [f"deep_poverty_area:{y}" for y in range(2014, 2021)]
+    es = fit_spending_shift(data, reference_year=2014).query("model == 'event_study'")
+    assert es.set_index("term").loc["deep_poverty_area:2014", "std_error"] == 0
+    with pytest.raises(
+        ParameterError, match="reference_year=2017 must be a year of the data before"
+    ):
+        fit_spending_shift(data, reference_year=2017)
 
 
 def test_spending_weighted_and_ppml_baselines_equal_statsmodels_fitted_directly(demo_data):

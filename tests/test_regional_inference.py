@@ -14,7 +14,7 @@ from statsmodels.stats.multitest import multipletests
 from analysis.errors import ParameterError
 from analysis.estimate.inference import baseline_inference
 from analysis.estimate.models import EFFECT_COLUMNS
-from analysis.estimate.provinces import fit_heterogeneity, fit_province_effects
+from analysis.estimate.provinces import SIMULTANEOUS, fit_heterogeneity, fit_province_effects
 from analysis.estimate.regional import fit_baseline, fit_spending_shift
 from analysis.present.tables import regression_table
 
@@ -139,7 +139,7 @@ def province_table():
 
 def test_between_province_sd_is_recovered(province_table):
     _, table = province_table
-    assert list(table.columns) == EFFECT_COLUMNS
+    assert list(table.columns) == [*EFFECT_COLUMNS, *SIMULTANEOUS]
     sd = table.set_index(["model", "term"]).loc[("province_random_effects", "between_province_sd")]
     assert abs(sd["estimate"] - 0.4) < 0.1
     assert sd["ci_low"] < 0.4 < sd["ci_high"]
@@ -169,6 +169,70 @@ def test_deep_poverty_area_is_not_in_the_province_models(province_table):
     assert not table["term"].str.contains("deep").any()
     flipped = fit_province_effects(df.assign(deep_poverty_area=~df["deep_poverty_area"]))
     pd.testing.assert_frame_equal(table, flipped)
+
+
+def test_province_joint_test_equals_statsmodels_wald_on_a_direct_fit(province_table):
+    df, table = province_table
+    use = df.assign(log_cpb=np.log(df["expenditure_yuan"] / df["beneficiaries"]))
+    ref = use["province"].value_counts().sort_index().idxmax()
+    fit = sm.OLS.from_formula(
+        f"log_cpb ~ C(sector, Treatment('industry')) + C(year) + C(province, Treatment({ref!r}))",
+        data=use,
+    ).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(use["org_name"])[0]}, use_t=True)
+    names = [n for n in fit.params.index if n.startswith("C(province")]
+    wald = fit.wald_test(", ".join(f"{n} = 0" for n in names), use_f=True, scalar=True)
+    row = table.set_index("model").loc["province_joint_test"]
+    assert row["term"] == "all provinces"
+    assert row["estimate"] == pytest.approx(float(wald.statistic), rel=1e-9)
+    assert row["p_value"] == pytest.approx(float(wald.pvalue), rel=1e-9)
+
+
+def test_simultaneous_intervals_are_bonferroni_over_the_provinces(province_table):
+    _, table = province_table
+    blups = table[
+        (table["model"] == "province_random_effects") & (table["term"] != "between_province_sd")
+    ]
+    m = len(blups)
+    ratio = (blups["ci_high_simultaneous"] - blups["estimate"]) / (
+        blups["ci_high"] - blups["estimate"]
+    )
+    expected = stats.norm.ppf(1 - 0.05 / (2 * m)) / stats.norm.ppf(0.975)
+    assert np.allclose(ratio, expected, rtol=1e-12)
+    fixed = table[(table["model"] == "province_fixed_effects") & (table["std_error"] > 0)]
+    g = int(fixed["n_clusters"].iloc[0])
+    half = fixed["ci_high_simultaneous"] - fixed["estimate"]
+    assert np.allclose(half, stats.t.ppf(1 - 0.05 / (2 * len(fixed)), g - 1) * fixed["std_error"])
+
+
+def test_province_spread_that_is_only_the_deep_share_vanishes_with_the_control():
+    """No province effect is planted; provinces differ only in their share of 三区三州 projects. Without
+    the control the province effects look real (joint test rejects); with it, they do not."""
+    rng = np.random.default_rng(5)
+    n, n_prov = 6000, 20
+    prov = rng.integers(0, n_prov, n)
+    deep = rng.random(n) < np.linspace(0, 0.9, n_prov)[prov]
+    spend = np.exp(rng.normal(13, 1, n))
+    log_c = (
+        8 + 0.3 * deep + rng.normal(0, 0.3, 300)[rng.integers(0, 300, n)] + rng.normal(0, 0.6, n)
+    )
+    df = pd.DataFrame(
+        {
+            "org_name": [f"org{i}" for i in rng.integers(0, 300, n)],
+            "province": [f"P{i:02d}" for i in prov],
+            "deep_poverty_area": deep,
+            "sector": rng.choice(SECTORS, n),
+            "year": rng.choice([2017, 2018, 2019], n),
+            "expenditure_yuan": spend,
+            "beneficiaries": spend / np.exp(log_c),
+        }
+    )
+    plain = fit_province_effects(df).set_index("model")
+    given = fit_province_effects(df, control_deep=True).set_index("model")
+    assert plain.loc["province_joint_test", "p_value"] < 1e-6
+    assert given.loc["province_joint_test_given_deep", "p_value"] > 0.05
+    sd = lambda t, m: t.loc[m].set_index("term").loc["between_province_sd", "estimate"]  # noqa: E731
+    assert sd(plain, "province_random_effects") > 0.05
+    assert sd(given, "province_random_effects_given_deep") < 0.03
 
 
 # ----------------------------------------------------------------------------------------------------

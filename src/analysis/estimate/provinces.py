@@ -1,6 +1,15 @@
 """Province effects and heterogeneity: province intercepts on the baseline's sample, partially pooled
 (MixedLM) and unpooled (OLS); the 三区三州 effect within each sector or organization type with
 Holm-adjusted p-values.
+
+``province_joint_test``: the cluster-robust Wald test that every province effect of the unpooled
+model is 0 (term ``all provinces``): ``estimate`` is the F statistic, ``p_value`` its p-value
+(F with the number of provinces less one and G-1 degrees of freedom); no error or interval.
+
+Extra columns ``ci_low_simultaneous`` and ``ci_high_simultaneous`` (province rows): Bonferroni
+intervals that cover every province's effect at once with probability ``ci`` (each at
+1 - (1 - ci)/m, m the number of provinces in the model). Read these when asking which provinces
+differ: with 31 pointwise 95% intervals, one or two exclude 0 by chance alone.
 """
 
 from __future__ import annotations
@@ -27,11 +36,19 @@ from analysis.estimate.models import (
 )
 from analysis.schema import require_columns
 
+# The columns of the intervals that hold for every province at once (Bonferroni).
+SIMULTANEOUS = ["ci_low_simultaneous", "ci_high_simultaneous"]
+
 
 def fit_province_effects(
-    data: pd.DataFrame, *, cluster: str = "org_name", ci: float = 0.95
+    data: pd.DataFrame,
+    *,
+    cluster: str = "org_name",
+    ci: float = 0.95,
+    control_deep: bool = False,
 ) -> pd.DataFrame:
-    """Province differences in log cost per beneficiary, partially pooled and unpooled.
+    """Province differences in log cost per beneficiary, partially pooled and unpooled, with the joint
+    test of the province effects and intervals that hold for all provinces at once.
 
     Sample: the baseline's (single-province projects with positive spending and beneficiaries), less
     rows with a missing province or ``cluster``, so both models use the same rows. Outcome:
@@ -51,54 +68,86 @@ def fit_province_effects(
       by the residual variance (treated as known), carried to the SD by the delta method
       (``std_error``), and the interval is a Wald interval on the log-variance scale, back-transformed
       (the variance's sampling distribution is skewed). ``p_value`` is empty (testing SD = 0 is a
-      boundary problem). A variance estimated at 0 gives an empty interval and a warning.
+      boundary problem). A variance estimated at 0 gives SD 0 with an empty error and interval.
     - ``n_clusters`` is the number of provinces. Projects of one organization are NOT treated as
       correlated in this model (there is no crossed organization effect); the fixed-effects model
       below is clustered by organization.
 
-    ``province_fixed_effects`` (OLS with province dummies, errors clustered by ``cluster``, t with
-    G-1 degrees of freedom): ``province[<name>]`` is the difference from the reference province, the
-    one with most projects, whose row is 0 with an empty p-value. To compare with the BLUPs, centre
-    these on their mean.
+    ``province_fixed_effects`` (OLS with province dummies, clustered by ``cluster``, t(G-1)):
+    ``province[<name>]`` is the difference from the reference province (most projects; its row 0,
+    no p-value); centre on their mean to compare with the BLUPs. ``province_joint_test`` and the
+    simultaneous intervals: see the module docstring.
 
-    ``deep_poverty_area`` is deliberately left out of both models: the province is the unit here, and
-    三区三州 is a property of areas inside provinces (all of Tibet, parts of five others), so the
-    cost difference of a province's 三区三州 projects is part of what its intercept measures.
-    Controlling for it would turn the intercepts into "net of 三区三州" contrasts, and Tibet's (all
-    三区三州) would be told apart from the 三区三州 term only through the within-province contrasts
-    of the other five provinces.
+    By default (``control_deep=False``) ``deep_poverty_area`` is left out: the province is the unit,
+    and 三区三州 is a property of areas inside provinces (all of Tibet, parts of five others), so the
+    cost difference of a province's 三区三州 projects is part of what its intercept measures: the
+    spread of the intercepts is then largely the 三区三州 share. With ``control_deep=True`` the
+    models add the 三区三州 indicator (rows of unknown status left out and counted in
+    ``n_unknown_excluded``) and the model names end in ``_given_deep``: what is left is province
+    heterogeneity net of 三区三州 (Tibet, all 三区三州, is then told apart from the 三区三州 term
+    only through the within-province contrasts of the other five provinces).
     """
     require_columns(data, [*BASELINE_COLUMNS, cluster], "data")
     check_ci(ci)
-    frame = _province_sample(data, cluster)
-    random_part = _province_random_effects(frame, stats.norm.ppf(0.5 + ci / 2))
+    frame, excluded = _province_sample(data, cluster, control_deep)
+    suffix, extra = ("_given_deep", " + deep") if control_deep else ("", "")
+    random_part = _province_random_effects(frame, ci, extra)
     ref = _reference_province(frame)
-    formula = f"log_cpb ~ {CONTROLS} + C(province, Treatment({ref!r}))"
+    formula = f"log_cpb ~ {CONTROLS}{extra} + C(province, Treatment({ref!r}))"
     fixed, g = clustered_ols(formula, frame, cluster)
     fixed_part = _province_fixed_rows(fixed, g, ref, ci)
-    return pd.concat([random_part, fixed_part], ignore_index=True)
+    out = pd.concat([random_part, fixed_part, _joint_test_row(fixed, g)], ignore_index=True)
+    out["model"] = out["model"] + suffix
+    out["n_unknown_excluded"] = excluded
+    return out
 
 
-def _province_sample(data: pd.DataFrame, cluster: str) -> pd.DataFrame:
+def _joint_test_row(fixed, g: int) -> pd.DataFrame:
+    """The cluster-robust Wald F test that all province effects of the unpooled fit are 0."""
+    names = [n for n in fixed.params.index if n.startswith("C(province")]
+    restriction = np.zeros((len(names), len(fixed.params)))
+    for i, name in enumerate(names):
+        restriction[i, fixed.params.index.get_loc(name)] = 1.0
+    test = fixed.wald_test(restriction, use_f=True, scalar=True)
+    row = reference_row("province_joint_test", "all provinces", int(fixed.nobs), g)
+    row.update(
+        estimate=float(test.statistic),
+        std_error=np.nan,
+        ci_low=np.nan,
+        ci_high=np.nan,
+        p_value=float(test.pvalue),
+    )
+    return pd.DataFrame([row])
+
+
+def _province_sample(
+    data: pd.DataFrame, cluster: str, control_deep: bool
+) -> tuple[pd.DataFrame, int]:
     """The baseline's projects with a province and a ``cluster``: log cost per beneficiary (log
-    yuan per person), sector, year, province (text) and ``cluster``; at least 2 provinces."""
-    use, _ = project_sample(data, need_deep=False)
+    yuan per person), sector, year, province (text), ``cluster`` and, with ``control_deep``, the
+    三区三州 indicator ``deep`` (rows of unknown status left out); at least 2 provinces. Also how
+    many rows were left out as unknown."""
+    use, excluded = project_sample(data, need_deep=control_deep)
     use = use[use["province"].notna() & use[cluster].notna()].copy()
     use["province"] = use["province"].astype(str)
     n_prov = use["province"].nunique()
     if n_prov < 2:
         raise ParameterError(f"need projects in at least 2 provinces, got {n_prov}")
-    return use[["log_cpb", "sector", "year", "province", cluster]]
+    columns = ["log_cpb", "sector", "year", "province", cluster]
+    return use[[*columns, "deep"] if control_deep else columns], excluded
 
 
-def _province_random_effects(frame: pd.DataFrame, z: float) -> pd.DataFrame:
-    """The partially pooled model (MixedLM, REML): one BLUP row per province and the
-    between-province SD row (log points), intervals at the normal quantile ``z``."""
+def _province_random_effects(frame: pd.DataFrame, ci: float, extra: str) -> pd.DataFrame:
+    """The partially pooled model (MixedLM, REML) with ``extra`` terms: one BLUP row per province,
+    with its pointwise and simultaneous intervals, and the between-province SD row (log points)."""
+    z = stats.norm.ppf(0.5 + ci / 2)
+    m = frame["province"].nunique()
+    z_all = stats.norm.ppf(1 - (1 - ci) / (2 * m))
     with warnings.catch_warnings():
         # statsmodels flags any variance below 0.01 (absolute units) as "may be on the boundary";
         # for log costs that is an SD of 0.1, a real value. A zero estimate warns below instead.
         warnings.filterwarnings("ignore", message="The MLE may be on the boundary")
-        mixed = smf.mixedlm("log_cpb ~ " + CONTROLS, frame, groups=frame["province"]).fit(
+        mixed = smf.mixedlm("log_cpb ~ " + CONTROLS + extra, frame, groups=frame["province"]).fit(
             reml=True, method=["powell", "lbfgs"]
         )
     if not mixed.converged:
@@ -107,43 +156,43 @@ def _province_random_effects(frame: pd.DataFrame, z: float) -> pd.DataFrame:
     for prov in sorted(mixed.random_effects):
         blup = float(mixed.random_effects[prov].iloc[0])
         se = math.sqrt(max(float(mixed.random_effects_cov[prov].iloc[0, 0]), 0.0))
-        rows.append((f"province[{prov}]", blup, se, blup - z * se, blup + z * se))
-    rows.append(("between_province_sd", *_between_province_sd(mixed, z)))
-    n_obs, n_prov = len(frame), frame["province"].nunique()
-    return pd.DataFrame(
-        [
-            {
-                "model": "province_random_effects",
-                "term": term,
-                "estimate": est,
-                "std_error": se,
-                "ci_low": low,
-                "ci_high": high,
-                "p_value": np.nan,
-                "n_obs": n_obs,
-                "n_clusters": n_prov,
-                "n_unknown_excluded": 0,  # province effects keep every row: 三区三州 is not in them
-            }
-            for term, est, se, low, high in rows
+        rows.append(
+            (f"province[{prov}]", blup, se, blup - z * se, blup + z * se)
+            + (blup - z_all * se, blup + z_all * se)
+        )
+    rows.append(("between_province_sd", *_between_province_sd(mixed, z), np.nan, np.nan))
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "term",
+            "estimate",
+            "std_error",
+            "ci_low",
+            "ci_high",
+            "ci_low_simultaneous",
+            "ci_high_simultaneous",
         ],
-        columns=EFFECT_COLUMNS,
     )
+    table["model"] = "province_random_effects"
+    table["p_value"] = np.nan
+    table["n_obs"], table["n_clusters"] = len(frame), m
+    return table.reindex(columns=[*EFFECT_COLUMNS, *SIMULTANEOUS])
 
 
 def _between_province_sd(mixed, z: float) -> tuple[float, float, float, float]:
     """SD of the province intercepts (log points): estimate, delta-method standard error and the
-    back-transformed Wald interval of the log-variance; NaNs (and a warning) at a zero variance."""
+    back-transformed Wald interval of the log-variance; 0 with no error or interval when the
+    variance is estimated at 0 (a boundary estimate, a real result: with 三区三州 held fixed on the
+    demo register, for one; it is not warned about, so that a notebook page stays the same between
+    runs)."""
     var = float(mixed.cov_re.iloc[0, 0])
     se_var = float(mixed.scale) * float(mixed.bse.iloc[mixed.k_fe])
-    if var > 1e-12:
+    if var > 1e-6 * float(mixed.scale):  # an SD under 0.1% of the residual SD counts as 0
         sd = math.sqrt(var)
         half = z * se_var / var
-        return (sd, se_var / (2 * sd), sd * math.exp(-half / 2), sd * math.exp(half / 2))
-    warnings.warn(
-        "the between-province variance is estimated at 0: no interval for its SD",
-        stacklevel=4,
-    )
-    return (0.0, np.nan, np.nan, np.nan)
+        upper = sd * math.exp(half / 2) if half < 1400 else math.inf  # exp overflows past ~709
+        return (sd, se_var / (2 * sd), sd * math.exp(-half / 2), upper)
+    return (0.0, np.nan, np.nan, np.nan)  # at the boundary: no Wald interval; the joint test speaks
 
 
 def _reference_province(frame: pd.DataFrame) -> str:
@@ -161,9 +210,12 @@ def _province_fixed_rows(fixed, g: int, ref: str, ci: float) -> pd.DataFrame:
         if name.startswith("C(province"):
             terms[name] = "province[" + name.split("[T.", 1)[1][:-1] + "]"
     fixed_part = tidy_terms(fixed, "province_fixed_effects", terms, g, ci)
+    q_all = stats.t.ppf(1 - (1 - ci) / (2 * len(terms)), g - 1)
+    fixed_part["ci_low_simultaneous"] = fixed_part["estimate"] - q_all * fixed_part["std_error"]
+    fixed_part["ci_high_simultaneous"] = fixed_part["estimate"] + q_all * fixed_part["std_error"]
     ref_part = pd.DataFrame(
         [reference_row("province_fixed_effects", f"province[{ref}]", int(fixed.nobs), g)]
-    )
+    ).assign(ci_low_simultaneous=0.0, ci_high_simultaneous=0.0)
     return (
         pd.concat([ref_part, fixed_part], ignore_index=True)
         .sort_values("term", kind="stable")

@@ -165,6 +165,14 @@ def province_table() -> pd.DataFrame:
     return table.set_index("name_en", drop=False)
 
 
+def deep_share_of_province(name_en: str) -> str:
+    """How much of a province is 三区三州 by the reference list (sanqu_sanzhou.csv): ``"all"`` (a
+    whole province, Tibet), ``"part"`` (some prefectures or counties) or ``"none"``."""
+    listed = load_reference("sanqu_sanzhou")
+    levels = set(listed.loc[listed["province_en"] == name_en, "level"])
+    return "all" if "province" in levels else ("part" if levels else "none")
+
+
 def province_label(name_en: str, lang: str, *, short: bool = False) -> str:
     """A province's name for a figure: the English name (or its ISO 3166-2:CN letters when ``short``),
     or the Chinese short name (北京, 内蒙古 ...)."""

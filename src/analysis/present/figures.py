@@ -12,6 +12,7 @@ import pandas as pd
 
 from analysis.errors import ParameterError
 from analysis.present.drawing import (
+    deep_share_of_province,
     finish_figure,
     interval_points,
     new_axes,
@@ -214,12 +215,15 @@ def plot_event_study(effects: pd.DataFrame, *, ax=None, lang: str = "en", simula
 def plot_province_caterpillar(
     effects: pd.DataFrame, *, ax=None, lang: str = "en", simulated: bool = False
 ):
-    """Province effects sorted by size (largest on top), each a point with its interval.
+    """Province effects on log cost per beneficiary, sorted by size (largest on top): each a point
+    with its 95% interval (thick) and the interval that holds for all provinces at once (thin), the
+    provinces holding 三区三州 areas coloured.
 
     Input: the regional-effects table with columns ``model``, ``term``, ``estimate``, ``ci_low``,
-    ``ci_high``; rows with ``model == "province_random_effects"`` and ``term ==
-    "province[<English name>]"`` are drawn (English names as in provinces.csv and the cleaned data,
-    or "multiple"). Names are shown in English, or as Chinese short names when ``lang="zh"``.
+    ``ci_high`` (and ``ci_low_simultaneous``, ``ci_high_simultaneous`` when present); rows with
+    ``model == "province_random_effects"`` and ``term == "province[<English name>]"`` are drawn
+    (English names as in provinces.csv and the cleaned data, or "multiple"). Names are shown in
+    English, or as Chinese short names when ``lang="zh"``.
     """
     require_columns(effects, ["model", "term", "estimate", "ci_low", "ci_high"], "effects")
     names = effects["term"].astype(str).str.extract(r"^province\[(.+)\]$")[0]
@@ -236,20 +240,30 @@ def plot_province_caterpillar(
     y = np.arange(len(rows))
     ax.axvline(0, color="#666666", lw=0.6)
     est = rows["estimate"].astype(float)
-    interval_points(
-        ax,
-        est,
-        y,
-        rows["ci_low"].astype(float).fillna(est),
-        rows["ci_high"].astype(float).fillna(est),
-        horizontal=True,
-        color=PALETTE[0],
-    )
+    if {"ci_low_simultaneous", "ci_high_simultaneous"} <= set(rows.columns):
+        low = rows["ci_low_simultaneous"].astype(float).fillna(est)
+        high = rows["ci_high_simultaneous"].astype(float).fillna(est)
+        ax.hlines(y, low, high, color="#999999", lw=0.6, label=label("simultaneous_interval", lang))
+    share = rows["province"].map(deep_share_of_province).to_numpy()
+    for kind, colour in (("none", PALETTE[0]), ("part", PALETTE[1]), ("all", PALETTE[3])):
+        at = share == kind
+        if at.any():
+            interval_points(
+                ax,
+                est[at],
+                y[at],
+                rows["ci_low"].astype(float).fillna(est)[at],
+                rows["ci_high"].astype(float).fillna(est)[at],
+                horizontal=True,
+                color=colour,
+            )
+            ax.scatter([], [], s=14, color=colour, label=label(f"deep_share_{kind}", lang))
     ax.set_yticks(y, shown)
     ax.set_ylim(len(rows) - 0.4, -0.6)  # largest on top
     ax.tick_params(axis="y", labelsize=6.5)
-    ax.set_xlabel(label("province_effect", lang))
+    ax.set_xlabel(wrap_label(label("province_effect", lang), lang, 48))
     ax.set_title(label("title_province_effects", lang), loc="left")
+    ax.legend(frameon=False, loc="upper left", fontsize=6)
     return finish_figure(fig, ax, simulated=simulated, lang=lang)
 
 

@@ -1,0 +1,97 @@
+"""Sentences that read a tidy table for the notebooks, written from its numbers so that the text and
+the table cannot disagree: the robustness checks of the regional headlines (``robustness_text``) and
+the province effects with and without the 三区三州 control (``province_text``). Markdown, English.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from analysis.errors import ParameterError
+from analysis.schema import require_columns
+
+
+def _pct(log_points: float) -> str:
+    """A log-point difference as a percentage difference (exp(x) - 1), rounded."""
+    return f"{100 * (math.exp(log_points) - 1):+.0f}%"
+
+
+def _p(p: float) -> str:
+    """A p-value as text: three decimals, or "p < 0.001"."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _row(table: pd.DataFrame, model: str) -> pd.Series:
+    rows = table[table["model"] == model]
+    if len(rows) != 1:
+        raise ParameterError(f"the table has {len(rows)} rows of model {model!r}; expected 1")
+    return rows.iloc[0]
+
+
+def robustness_text(table: pd.DataFrame) -> str:
+    """What the robustness table (``baseline_robustness`` and ``shift_robustness`` stacked) says:
+    the range of the baseline's 三区三州 coefficient over the checks, the clustering with the widest
+    interval, and the spending shift's range, with its checks that could not be estimated."""
+    require_columns(
+        table, ["model", "estimate", "std_error", "ci_low", "ci_high", "check"], "table"
+    )
+    base_models = [m for m in table["model"] if not str(m).startswith("did")]
+    base = table[table["model"].isin(base_models)].dropna(subset=["estimate"])
+    widest = base[base["largest_se"].fillna(False).astype(bool)]
+    lines = [
+        f"- **Baseline**: across the {len(base)} checks the 三区三州 coefficient lies between "
+        f"{base['estimate'].min():.3f} and {base['estimate'].max():.3f} log points "
+        f"({_pct(base['estimate'].min())} to {_pct(base['estimate'].max())} in cost per "
+        "beneficiary)."
+    ]
+    if len(widest):
+        w = widest.iloc[0]
+        reported = _row(table, "baseline")
+        lines.append(
+            f'- The widest interval comes from the check "{w["check"]}": SE '
+            f"{w['std_error']:.4f} against {reported['std_error']:.4f} as reported; read "
+            f"[{w['ci_low']:.3f}, {w['ci_high']:.3f}]."
+        )
+    shift = table[table["model"].astype(str).str.startswith("did")]
+    fitted = shift.dropna(subset=["estimate"])
+    if len(fitted):
+        lines.append(
+            f"- **Spending shift**: across {len(fitted)} fitted checks the shift lies between "
+            f"{fitted['estimate'].min():.3f} and {fitted['estimate'].max():.3f} log points; "
+            f"intervals that exclude 0: {int((fitted['ci_low'] > 0).sum())} of {len(fitted)}."
+        )
+    for _, row in shift[shift["estimate"].isna()].iterrows():
+        lines.append(f"- `{row['model']}`: {row['check']}.")
+    return "\n".join(lines)
+
+
+def province_text(effects: pd.DataFrame) -> str:
+    """What the province effects say once the 三区三州 share is held fixed: the between-province SD
+    and the joint test of the province effects without and with the 三区三州 control, and how many
+    provinces' intervals exclude 0 pointwise and all at once."""
+    require_columns(effects, ["model", "term", "estimate", "p_value"], "effects")
+    lines = []
+    for suffix, words in (("", "without the 三区三州 control"), ("_given_deep", "with it")):
+        sd = effects[
+            (effects["model"] == f"province_random_effects{suffix}")
+            & (effects["term"] == "between_province_sd")
+        ]
+        test = _row(effects, f"province_joint_test{suffix}")
+        blups = effects[
+            (effects["model"] == f"province_random_effects{suffix}")
+            & effects["term"].astype(str).str.startswith("province[")
+        ]
+        pointwise = int(((blups["ci_low"] > 0) | (blups["ci_high"] < 0)).sum())
+        together = int(
+            ((blups["ci_low_simultaneous"] > 0) | (blups["ci_high_simultaneous"] < 0)).sum()
+        )
+        sd_text = f"{sd['estimate'].iloc[0]:.3f}" if len(sd) else "not estimated"
+        lines.append(
+            f"- {words[0].upper() + words[1:]}: between-province SD {sd_text} log points; joint "
+            f"test of the province effects F = {test['estimate']:.2f}, {_p(test['p_value'])}; "
+            f"{pointwise} of {len(blups)} provinces' 95% intervals exclude 0, {together} when the "
+            "intervals hold for all provinces at once."
+        )
+    return "\n".join(lines)
