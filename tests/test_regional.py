@@ -60,7 +60,7 @@ def oracle_cluster_ols(df):
 
 def test_baseline_matches_a_plain_numpy_oracle():
     df = simulated_projects()
-    got = fit_baseline(df).set_index("term").loc["deep_poverty_area"]
+    got = fit_baseline(df, errors="cr1").set_index("term").loc["deep_poverty_area"]
     est, se, p, g = oracle_cluster_ols(df)
     assert got["estimate"] == pytest.approx(est, rel=1e-9)
     assert got["std_error"] == pytest.approx(se, rel=1e-9)
@@ -68,6 +68,31 @@ def test_baseline_matches_a_plain_numpy_oracle():
     assert got["n_clusters"] == g
     half = stats.t.ppf(0.975, g - 1) * se
     assert got["ci_low"] == pytest.approx(est - half, rel=1e-9)
+
+
+def test_the_default_errors_are_the_larger_of_cr3_and_two_way_by_place():
+    """The headline takes the larger SE of CR3 by organization and CR1 two-way by organization and
+    place (prefecture, else province); each equals statsmodels fitted directly."""
+    import statsmodels.formula.api as smf
+
+    from analysis.estimate.models import BASELINE_FORMULA, project_sample
+
+    df = simulated_projects().assign(province=lambda d: np.where(d.index % 3 == 0, "A", "B"))
+    df["prefecture"] = pd.Series(np.where(df.index % 2 == 0, df.index % 7, None)).astype("string")
+    use, _ = project_sample(df)
+    place = use["prefecture"].fillna("province:" + use["province"].astype(str))
+    model = smf.ols(BASELINE_FORMULA, data=use)
+    org = pd.factorize(use["org_name"])[0]
+    cr3 = model.fit(cov_type="cluster-crv3", cov_kwds={"groups": org}, use_t=True).bse["deep"]
+    both = np.column_stack([org, pd.factorize(place)[0]])
+    two = model.fit(cov_type="cluster", cov_kwds={"groups": both}, use_t=True).bse["deep"]
+    got = fit_baseline(df).set_index("term").loc["deep_poverty_area"]
+    assert got["std_error"] == pytest.approx(max(cr3, two), rel=1e-9)
+    assert ("two-way" if two > cr3 else "CR3") in got["inference"].split(",")[0]
+    assert fit_baseline(df, errors="cr3").iloc[0]["std_error"] == pytest.approx(cr3, rel=1e-9)
+    assert fit_baseline(df, errors="twoway").iloc[0]["std_error"] == pytest.approx(two, rel=1e-9)
+    with pytest.raises(ParameterError, match="errors must be one of"):
+        fit_baseline(df, errors="hc1")
 
 
 def test_rows_with_a_missing_cluster_are_dropped_with_their_cluster():
@@ -107,7 +132,7 @@ def test_multi_province_rows_are_left_out_of_the_regional_models():
 
 def test_planted_effects_are_recovered_on_the_demo_register(demo_data, demo_truth):
     table = regional_effects(demo_data)
-    assert list(table.columns) == EFFECT_COLUMNS
+    assert list(table.columns) == [*EFFECT_COLUMNS, "inference"]  # the baseline rows name it
     t = table.set_index(["model", "term"])
     est = demo_truth["estimands"]
     base = t.loc[("baseline", "deep_poverty_area")]
@@ -119,7 +144,7 @@ def test_planted_effects_are_recovered_on_the_demo_register(demo_data, demo_trut
         if sector != "industry":
             row = t.loc[("baseline", f"sector[{sector}]")]
             assert row["ci_low"] <= value <= row["ci_high"], (sector, value)
-    assert base["n_clusters"] > 500
+    assert base["n_clusters"] == 67  # two-way: min(940 organizations, 67 places)
 
 
 def test_event_study_reference_is_the_last_year_before_the_policy_or_the_one_asked(demo_data):

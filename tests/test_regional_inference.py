@@ -67,7 +67,7 @@ def projects(
 
 
 def test_baseline_matches_linearmodels_on_the_demo_register(demo_data):
-    got = fit_baseline(demo_data).set_index("term")
+    got = fit_baseline(demo_data, errors="cr1").set_index("term")
     sample = demo_data[
         (demo_data["expenditure_yuan"] > 0)
         & (demo_data["beneficiaries"].fillna(0) > 0)
@@ -318,7 +318,8 @@ def test_cr1_row_is_the_baseline_row():
     inf = baseline_inference(df, reps=99)
     assert list(inf.columns) == [*EFFECT_COLUMNS, "inference", "bootstrap_reps", "seed"]
     cr1 = inf.iloc[[0]][EFFECT_COLUMNS].drop(columns="model").reset_index(drop=True)
-    base = fit_baseline(df).iloc[[0]].drop(columns="model").reset_index(drop=True)
+    base = fit_baseline(df, errors="cr1").iloc[[0]].drop(columns=["model", "inference"])
+    base = base.reset_index(drop=True)
     pd.testing.assert_frame_equal(cr1, base)
 
 
@@ -333,7 +334,8 @@ def test_wild_bootstrap_is_reproducible_and_has_power():
     assert a["p_value"] == b["p_value"]
     assert a["p_value"] < 0.01
     assert (a["bootstrap_reps"], a["seed"]) == (999, 0)
-    assert np.isnan(a["std_error"]) and np.isnan(a["ci_low"])
+    assert np.isnan(a["std_error"]) and a["ci_low"] < a["estimate"] < a["ci_high"]
+    assert a["ci_low"] > 0  # rejects 0 at 5 %: the interval by test inversion leaves 0 out
     null = projects(seed=32, effect=0.0)
     assert wild_p(null)["p_value"] > 0.05
 
@@ -417,7 +419,7 @@ def test_options_are_checked_before_fitting():
 def test_baseline_interval_covers_the_planted_effect_about_95_percent():
     hits = []
     for seed in range(200):
-        row = fit_baseline(projects(seed)).iloc[0]
+        row = fit_baseline(projects(seed), errors="cr1").iloc[0]
         assert row["term"] == "deep_poverty_area" and row["n_clusters"] == 40
         hits.append(row["ci_low"] <= 0.3 <= row["ci_high"])
     # 0.930 on these 200 seeds; 0.9445 (binomial SE 0.005) on seeds 0-1999.
@@ -528,14 +530,19 @@ def test_regression_table_formats_and_special_cells():
     assert "province[B\\_1] & 0.200 (0.100) & 0.200 [p < 0.001] \\\\" in latex
     page = regression_table(one, fmt="html")
     assert "<td>0.200 [p &lt; 0.001]</td>" in page and '<p class="notes">' in page
+    assert "the interval where there is no standard error" not in md
+    inverted = wild.assign(ci_low=0.05, ci_high=0.41)  # a wild interval by test inversion
+    md = regression_table(pd.concat([ref, inverted], ignore_index=True), digits=2)
+    assert "| province[B_1] | 0.20 (0.10) | 0.20 [0.05, 0.41] |" in md
+    assert "estimate [a, b]: the interval where there is no standard error." in md
 
 
 def test_regression_table_on_the_demo_register(demo_data):
     base, het = fit_baseline(demo_data), fit_heterogeneity(demo_data)
     table = regression_table({"baseline": base, "heterogeneity": het})
     assert "| deep_poverty_area:relocation |  | " in table
-    g = base["n_clusters"].iloc[0]
-    assert f"Clusters: baseline {g}; heterogeneity {g}." in table
+    g, g_het = base["n_clusters"].iloc[0], het["n_clusters"].iloc[0]
+    assert f"Clusters: baseline {g}; heterogeneity {g_het}." in table
 
 
 def test_spending_shift_few_cluster_checks_on_the_demo_register(demo_data):
@@ -553,9 +560,14 @@ def test_spending_shift_few_cluster_checks_on_the_demo_register(demo_data):
     assert rows.loc["did_cr3", "std_error"] > 0 and rows.loc["did_ri", "bootstrap_reps"] == 1999
     assert 0 < rows.loc["did_ri", "p_value"] <= 1
     assert rows.loc["did_cr1", "estimate"] == pytest.approx(did["estimate"])
-    assert rows.loc["did_cr3", "std_error"] == pytest.approx(
-        did["std_error"]
-    )  # the headline is CR3
+    # the headline is the wild interval (same draws give the same interval); CR3 on request
+    wild = fit_spending_shift(demo_data, reps=199, seed=3).set_index("model").loc["did"]
+    assert (wild["ci_low"], wild["ci_high"]) == pytest.approx(
+        (rows.loc["did_wild", "ci_low"], rows.loc["did_wild", "ci_high"]), abs=1e-12
+    )
+    assert pd.isna(did["std_error"]) and wild["p_value"] == rows.loc["did_wild", "p_value"]
+    cr3 = fit_spending_shift(demo_data, errors="cr3").set_index("model").loc["did"]
+    assert rows.loc["did_cr3", "std_error"] == pytest.approx(cr3["std_error"])
     cr1 = fit_spending_shift(demo_data, errors="cr1").set_index("model").loc["did"]
     assert rows.loc["did_cr1", "std_error"] == pytest.approx(cr1["std_error"])
     assert 0 < rows.loc["did_wild", "p_value"] <= 1 and pd.isna(rows.loc["did_wild", "std_error"])

@@ -31,6 +31,8 @@ def test_baseline_rows_and_columns(baseline_table):
     assert list(baseline_table.reset_index().columns) == ROBUSTNESS_COLUMNS
     assert list(baseline_table.index) == [
         "baseline",
+        "cluster_org_cr3",
+        "cluster_org",
         "cluster_prefecture",
         "cluster_province",
         "cluster_twoway",
@@ -44,7 +46,14 @@ def test_baseline_rows_and_columns(baseline_table):
 
 def test_the_widest_clustering_is_flagged(baseline_table):
     clustering = baseline_table.loc[
-        ["baseline", "cluster_prefecture", "cluster_province", "cluster_twoway"]
+        [
+            "baseline",
+            "cluster_org_cr3",
+            "cluster_org",
+            "cluster_prefecture",
+            "cluster_province",
+            "cluster_twoway",
+        ]
     ]
     assert clustering["largest_se"].sum() == 1
     assert clustering["std_error"].idxmax() == clustering.index[clustering["largest_se"]][0]
@@ -112,10 +121,11 @@ def test_shift_rows_equal_the_shift_fitted_on_the_changed_sample(demo_data, shif
     term = "deep_poverty_area:post2017"
     reported = fit_spending_shift(demo_data).set_index("term").loc[term]
     assert shift_table.loc["did", "estimate"] == pytest.approx(reported["estimate"], abs=1e-12)
-    assert shift_table.loc["did", "std_error"] == pytest.approx(reported["std_error"], abs=1e-12)
+    for end in ("ci_low", "ci_high", "p_value"):  # the wild interval, the same draws
+        assert shift_table.loc["did", end] == pytest.approx(reported[end], abs=1e-12)
     without = fit_spending_shift(demo_data[demo_data["year"] != 2017]).set_index("term").loc[term]
     assert shift_table.loc["did_without_2017", "estimate"] == pytest.approx(without["estimate"])
-    assert shift_table.loc["did_without_2017", "std_error"] == pytest.approx(without["std_error"])
+    assert shift_table.loc["did_without_2017", "ci_low"] == pytest.approx(without["ci_low"])
     deep_provinces = demo_data.loc[
         demo_data["deep_poverty_area"].fillna(False).astype(bool), "province"
     ]

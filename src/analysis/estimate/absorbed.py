@@ -40,7 +40,7 @@ class AbsorbedFit:
     convention: str
 
 
-def _demean(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+def demean(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Each column minus its mean within the groups ``codes`` (0..n-1)."""
     n = codes.max() + 1
     sums = np.zeros((n, values.shape[1]))
@@ -83,8 +83,8 @@ def fit_absorbed(
     clusters = pd.factorize(frame[cluster])[0]
     if frame.groupby(absorb)[cluster].nunique().max() > 1:
         raise ParameterError(f"the {absorb} effects must be nested in the {cluster} clusters")
-    x = _demean(frame[regressors].to_numpy(dtype=float), absorb_codes)
-    y = _demean(frame[[outcome]].to_numpy(dtype=float), absorb_codes)[:, 0]
+    x = demean(frame[regressors].to_numpy(dtype=float), absorb_codes)
+    y = demean(frame[[outcome]].to_numpy(dtype=float), absorb_codes)[:, 0]
     coef, inv = _ols(x, y)
     n, g = len(y), int(clusters.max() + 1)
     k = x.shape[1] + (int(absorb_codes.max() + 1) if convention == "count_all" else 0)
@@ -114,12 +114,12 @@ def randomization_p(
     units = pd.factorize(frame[absorb])[0]
     treated = frame.groupby(units)[treated_unit].first().to_numpy(dtype=bool)
     rng = np.random.default_rng(seed)
-    x_rest = _demean(frame[controls].to_numpy(dtype=float), units)
-    y = _demean(frame[[outcome]].to_numpy(dtype=float), units)[:, 0]
+    x_rest = demean(frame[controls].to_numpy(dtype=float), units)
+    y = demean(frame[[outcome]].to_numpy(dtype=float), units)[:, 0]
     post_values = frame[post].to_numpy(dtype=float)
 
     def t_stat(assign: np.ndarray) -> float:
-        d = _demean((assign[units] * post_values)[:, None], units)
+        d = demean((assign[units] * post_values)[:, None], units)
         x = np.column_stack([d, x_rest])
         coef, inv = _ols(x, y)
         meat = _meat(x, y - x @ coef, units)

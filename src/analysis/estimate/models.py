@@ -141,6 +141,16 @@ def project_sample(data: pd.DataFrame, *, need_deep: bool = True) -> tuple[pd.Da
     return use, excluded
 
 
+def place_cluster(use: pd.DataFrame) -> pd.Series:
+    """The place of a project for clustering: its prefecture, or its province where the register
+    names no prefecture (or the table has no prefecture column): a coarser cluster, never a smaller
+    one."""
+    province = "province:" + use["province"].astype(str)
+    if "prefecture" not in use.columns:
+        return province
+    return use["prefecture"].astype("string").fillna(province).astype(str)
+
+
 def area_year_panel(data: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Area-year spending panel (an area: a province's 三区三州 part or the rest of it), from the
     projects whose 三区三州 status is known; also how many projects were left out as unknown."""

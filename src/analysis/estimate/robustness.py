@@ -2,12 +2,13 @@
 (tables/robustness.csv).
 
 ``baseline_robustness`` varies the baseline's 三区三州 coefficient (log points of cost per beneficiary):
-organization fixed effects; clustering by organization, prefecture, province and two ways (the row
-``largest_se`` says which clustering gives the widest interval: that is the one to read); rows of
+organization fixed effects; clustering by organization (CR1, CR3), prefecture, province and two ways
+(the row ``largest_se`` says which gives the widest interval; the reported one is the larger of CR3 by
+organization and two-way, see :func:`analysis.estimate.regional.fit_baseline`); rows of
 unknown 三区三州 status counted in or out; the range over leaving one province out.
 
-``shift_robustness`` varies the spending shift (``did``, log points of area-year spending, CR3 errors
-as in :func:`analysis.estimate.shift.fit_spending_shift`): without the policy year itself (announced
+``shift_robustness`` varies the spending shift (``did``, log points of area-year spending, its interval
+from the wild cluster bootstrap as in :func:`analysis.estimate.shift.fit_spending_shift`): without the policy year itself (announced
 in November 2017, so its spending is partly before and partly after); with controls only from provinces
 that hold no 三区三州 area (the rest of a partly covered province may lose what its 三区三州 part gains);
 spending levels by PPML on every area-year, so that empty area-years count as zero instead of dropping
@@ -34,11 +35,13 @@ from analysis.estimate.models import (
     SHIFT_COLUMNS,
     check_ci,
     clustered_ols,
+    place_cluster,
     project_sample,
     tidy_terms,
 )
-from analysis.estimate.regional import fit_baseline_unknown_bounds
-from analysis.estimate.shift import absorbed_rows, check_start, shift_panel
+from analysis.estimate.regional import fit_baseline, fit_baseline_unknown_bounds
+from analysis.estimate.shift import absorbed_rows, check_start, shift_panel, shift_rows
+from analysis.estimate.wild import check_wild_options
 from analysis.schema import POLICY_YEAR, require_columns
 
 ROBUSTNESS_COLUMNS = [*EFFECT_COLUMNS, "check", "largest_se"]
@@ -46,18 +49,17 @@ ROBUSTNESS_COLUMNS = [*EFFECT_COLUMNS, "check", "largest_se"]
 TERM = "deep_poverty_area"
 
 
-def _place_cluster(use: pd.DataFrame) -> pd.Series:
-    """The prefecture of a project, or its province where the register names no prefecture (a coarser
-    cluster, so never a smaller one)."""
-    return use["prefecture"].astype("string").fillna("province:" + use["province"].astype(str))
-
-
-def _clustering_rows(use: pd.DataFrame, cluster: str, ci: float, excluded: int) -> list[dict]:
-    """The baseline's 三区三州 row under each clustering; the widest flagged ``largest_se``."""
-    frame = use.assign(place=_place_cluster(use))
-    rows = []
+def _clustering_rows(data: pd.DataFrame, cluster: str, ci: float) -> list[dict]:
+    """The baseline's 三区三州 row as reported and under each clustering; the widest flagged
+    ``largest_se``."""
+    use, excluded = project_sample(data)
+    frame = use[use[cluster].notna()].assign(place=place_cluster(use))
+    reported = fit_baseline(data, cluster=cluster, ci=ci).iloc[0].to_dict()
+    rows = [{**reported, "check": f"as reported: {reported.pop('inference')}"}]
+    cr3 = fit_baseline(data, cluster=cluster, ci=ci, errors="cr3").iloc[0].to_dict()
+    rows.append({**cr3, "model": "cluster_org_cr3", "check": cr3.pop("inference")})
     for name, first, second, text in (
-        ("baseline", cluster, None, f"as reported: CR1 clustered by {cluster}"),
+        ("cluster_org", cluster, None, f"CR1 clustered by {cluster}"),
         ("cluster_prefecture", "place", None, "CR1 clustered by prefecture (province if none)"),
         ("cluster_province", "province", None, "CR1 clustered by province"),
         ("cluster_twoway", cluster, "place", f"CR1 two-way: {cluster} and prefecture"),
@@ -123,7 +125,7 @@ def baseline_robustness(
     check_ci(ci)
     use, excluded = project_sample(data)
     use = use[use[cluster].notna()]
-    rows = _clustering_rows(use, cluster, ci, excluded)
+    rows = _clustering_rows(data, cluster, ci)
     rows.append(_org_effects_row(use, cluster, ci, excluded))
     for row in fit_baseline_unknown_bounds(data, cluster=cluster, ci=ci).to_dict("records"):
         counted = "in" if row["model"].endswith("_as_deep") else "out"
@@ -142,8 +144,9 @@ def _table(rows: list[dict]) -> pd.DataFrame:
     return out
 
 
-def _did_row(panel: pd.DataFrame, model: str, term: str, ci: float, excluded: int, check: str):
-    """The CR3 ``did`` row of ``panel`` (treat_post and year effects, area effects absorbed)."""
+def _did_row(panel: pd.DataFrame, model: str, term: str, boot: dict, excluded: int, check: str):
+    """The ``did`` row of ``panel`` (treat_post and year effects, area effects absorbed), its interval
+    from the wild cluster bootstrap by area as reported (``boot``: ci, reps, seed)."""
     years = sorted(panel["year"].unique())
     year_cols = [f"year_{y}" for y in years[1:]]
     for y in years[1:]:
@@ -156,6 +159,16 @@ def _did_row(panel: pd.DataFrame, model: str, term: str, ci: float, excluded: in
             absorb="area",
             cluster="area",
         )
+        rows = shift_rows(
+            fit,
+            panel,
+            model,
+            {"treat_post": term},
+            boot["ci"],
+            excluded,
+            "wild",
+            {"reps": boot["reps"], "seed": boot["seed"]},
+        )
     except ParameterError as err:  # e.g. leaving out the only control area of a small register
         return {
             "model": model,
@@ -164,8 +177,7 @@ def _did_row(panel: pd.DataFrame, model: str, term: str, ci: float, excluded: in
             "n_unknown_excluded": excluded,
             "check": f"{check}: not estimable ({err})",
         }
-    row = absorbed_rows(fit, model, {"treat_post": term}, ci, excluded, cov="cr3").iloc[0]
-    return {**row.to_dict(), "check": check}
+    return {**rows.iloc[0].to_dict(), "check": check}
 
 
 def _ppml_row(panel: pd.DataFrame, term: str, ci: float, excluded: int) -> dict:
@@ -198,11 +210,12 @@ def _ppml_row(panel: pd.DataFrame, term: str, ci: float, excluded: int) -> dict:
         "n_obs": len(full),
         "n_clusters": g,
         "n_unknown_excluded": excluded,
-        "check": f"PPML of spending levels on all area-years ({empty} empty ones as 0), CR1 by area",
+        "check": f"PPML of spending levels on all area-years ({empty} empty ones as 0), CR1 by area "
+        "(too narrow with few treated areas, like every CR1 row here)",
     }
 
 
-def _placebo_row(panel: pd.DataFrame, start: int, ci: float, excluded: int) -> dict:
+def _placebo_row(panel: pd.DataFrame, start: int, boot: dict, excluded: int) -> dict:
     """A placebo policy year: the last pre-period year treated as the start, on pre-period data only;
     an empty row when the data have fewer than two pre-period years."""
     pre = panel[panel["year"] < start].copy()
@@ -219,25 +232,34 @@ def _placebo_row(panel: pd.DataFrame, start: int, ci: float, excluded: int) -> d
     fake = years[-1]
     pre["treat_post"] = pre["deep"] * (pre["year"] >= fake)
     check = f"placebo: policy year {fake} on the years before {start} (should be near 0)"
-    return _did_row(pre, "did_placebo", f"deep_poverty_area:post{fake}", ci, excluded, check)
+    return _did_row(pre, "did_placebo", f"deep_poverty_area:post{fake}", boot, excluded, check)
 
 
 def shift_robustness(
-    data: pd.DataFrame, *, start: int = POLICY_YEAR, ci: float = 0.95
+    data: pd.DataFrame,
+    *,
+    start: int = POLICY_YEAR,
+    ci: float = 0.95,
+    reps: int = 999,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """The spending shift from ``start`` (log points) under each check, one row each (see the module
-    docstring); CR3 errors by area except the PPML row (CR1 by area)."""
+    docstring); wild-bootstrap intervals by area (``reps`` draws, ``seed``) except the PPML row (CR1
+    by area)."""
     require_columns(data, SHIFT_COLUMNS, "data")
     check_ci(ci)
+    check_wild_options(reps, seed, ci)
     check_start(data, start, None)
+    boot = {"ci": ci, "reps": reps, "seed": seed}
     panel, _, excluded = shift_panel(data, start)
     panel.attrs["start"] = start
     term = f"deep_poverty_area:post{start}"
-    rows = [_did_row(panel.copy(), "did", term, ci, excluded, "as reported: CR3 by area")]
+    reported = "as reported: wild cluster bootstrap by area, interval by test inversion"
+    rows = [_did_row(panel.copy(), "did", term, boot, excluded, reported)]
     if panel["year"].gt(start).any():
         without = panel[panel["year"] != start].copy()
         rows.append(
-            _did_row(without, f"did_without_{start}", term, ci, excluded, f"{start} left out")
+            _did_row(without, f"did_without_{start}", term, boot, excluded, f"{start} left out")
         )
     mixed = panel[panel["deep"] == 1]["province"].unique()
     pure = panel[(panel["deep"] == 1) | ~panel["province"].isin(mixed)].copy()
@@ -246,12 +268,12 @@ def shift_robustness(
             pure,
             "did_pure_controls",
             term,
-            ci,
+            boot,
             excluded,
             f"controls only from the {pure.loc[pure['deep'] == 0, 'area'].nunique()} provinces "
             "with no 三区三州 area",
         )
     )
     rows.append(_ppml_row(panel, term, ci, excluded))
-    rows.append(_placebo_row(panel, start, ci, excluded))
+    rows.append(_placebo_row(panel, start, boot, excluded))
     return _table(rows)

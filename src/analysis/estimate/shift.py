@@ -20,6 +20,7 @@ from analysis.estimate.models import (
     check_ci,
     reference_row,
 )
+from analysis.estimate.wild import WILD_TOL, check_wild_options, wild_draws, wild_interval, wild_p
 from analysis.schema import POLICY_YEAR, require_columns
 
 
@@ -112,6 +113,20 @@ def convention_text(fit: AbsorbedFit) -> str:
     return f"area effects absorbed; CR1 with K={fit.k}: {CONVENTIONS[fit.convention]}"
 
 
+SHIFT_ERRORS = ("wild", "cr3", "cr1")
+
+
+def _check_shift_options(data, errors, ci, reps, seed, convention) -> None:
+    """Refuse an option of ``fit_spending_shift`` outside its choices (one line), before any work."""
+    if errors not in SHIFT_ERRORS:
+        raise ParameterError(f"errors must be one of {SHIFT_ERRORS}, got {errors!r}")
+    require_columns(data, SHIFT_COLUMNS, "data")
+    check_ci(ci)
+    check_wild_options(reps, seed, ci)
+    if convention not in CONVENTIONS:
+        raise ParameterError(f"convention must be one of {sorted(CONVENTIONS)}, got {convention!r}")
+
+
 def fit_spending_shift(
     data: pd.DataFrame,
     *,
@@ -119,27 +134,33 @@ def fit_spending_shift(
     ci: float = 0.95,
     convention: str = "nested",
     reference_year: int | None = None,
-    errors: str = "cr3",
+    errors: str = "wild",
+    reps: int = 999,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """The shift of spending towards 三区三州 from ``start`` (by default ``POLICY_YEAR``), log points.
 
     Returns rows for ``did`` (term ``deep_poverty_area:post{start}``) and ``event_study`` (terms
     ``deep_poverty_area:{year}``; ``reference_year``, by default the last year before ``start``, is
-    the reference, shown as 0). Area effects are absorbed and errors clustered by area: by default
-    ``errors="cr3"`` (leave-one-area-out jackknife, the interval that covers at its nominal rate on the
-    demo's design of 6 treated areas in 36: scripts/did_coverage.py), or ``errors="cr1"`` under
-    ``convention`` (one of ``CONVENTIONS``).
+    the reference, shown as 0). Area effects absorbed, errors clustered by area. ``errors="wild"``
+    (default): intervals invert the wild cluster restricted bootstrap by area (``reps`` draws,
+    ``seed``), p-values its test of 0, no standard error; on the demo's design (6 treated areas in
+    36) it covers 0.936-0.942 where CR3 covers 0.920 (docs/methods.md). ``"cr3"`` (leave one area
+    out) and ``"cr1"`` (under ``convention``, one of ``CONVENTIONS``) give errors, t(G-1).
     """
-    if errors not in ("cr3", "cr1"):
-        raise ParameterError(f"errors must be 'cr3' or 'cr1', got {errors!r}")
-    require_columns(data, SHIFT_COLUMNS, "data")
-    check_ci(ci)
-    if convention not in CONVENTIONS:
-        raise ParameterError(f"convention must be one of {sorted(CONVENTIONS)}, got {convention!r}")
+    _check_shift_options(data, errors, ci, reps, seed, convention)
     ref = check_start(data, start, reference_year)
     fit, panel, excluded = fit_did(data, start, convention)
-    did = absorbed_rows(
-        fit, "did", {"treat_post": f"deep_poverty_area:post{start}"}, ci, excluded, cov=errors
+    boot = {"reps": reps, "seed": seed} if errors == "wild" else None
+    did = shift_rows(
+        fit,
+        panel,
+        "did",
+        {"treat_post": f"deep_poverty_area:post{start}"},
+        ci,
+        excluded,
+        errors,
+        boot,
     )
     years = sorted(panel["year"].unique())
     terms = {}
@@ -158,6 +179,41 @@ def fit_spending_shift(
     )
     ref_row = reference_row("event_study", f"deep_poverty_area:{ref}", es.n_obs, es.n_clusters)
     ref_row["n_unknown_excluded"] = excluded
-    rows = absorbed_rows(es, "event_study", terms, ci, excluded, cov=errors)
+    rows = shift_rows(es, panel, "event_study", terms, ci, excluded, errors, boot)
     before = rows["term"].map(lambda t: int(t.rsplit(":", 1)[1]) < ref)
     return pd.concat([did, rows[before], pd.DataFrame([ref_row]), rows[~before]], ignore_index=True)
+
+
+def shift_rows(
+    fit: AbsorbedFit,
+    panel: pd.DataFrame,
+    model: str,
+    terms: dict[str, str],
+    ci: float,
+    excluded: int,
+    errors: str,
+    boot: dict | None,
+) -> pd.DataFrame:
+    """``absorbed_rows`` under ``errors``; for ``"wild"`` each term's interval and p-value from the
+    wild cluster restricted bootstrap by area (``boot``: reps and seed), no standard error."""
+    if errors != "wild":
+        return absorbed_rows(fit, model, terms, ci, excluded, cov=errors)
+    rows = absorbed_rows(fit, model, terms, ci, excluded)
+    for i, name in enumerate(terms):
+        draws = wild_draws(
+            panel["log_spend"],
+            panel[fit.names],
+            fit.names.index(name),
+            panel["area"],
+            absorb=panel["area"],
+            k=fit.k,
+            **boot,
+        )
+        low, high = wild_interval(draws, ci, WILD_TOL)
+        rows.loc[i, ["std_error", "ci_low", "ci_high", "p_value"]] = [
+            np.nan,
+            low,
+            high,
+            float(wild_p(draws, 0.0)),
+        ]
+    return rows

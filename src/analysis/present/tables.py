@@ -67,6 +67,11 @@ def _cell(row, digits: int, stars: bool) -> str:
     text = f"{est:.{digits}f}" + (_stars(p) if stars else "")
     if np.isfinite(se):
         return f"{text} ({se:.{digits}f})"
+    low, high = _num(row.get("ci_low")), _num(row.get("ci_high"))
+    if np.isfinite(low) or np.isfinite(
+        high
+    ):  # an interval without a standard error (wild bootstrap)
+        return f"{text} [{low:.{digits}f}, {high:.{digits}f}]"
     if np.isfinite(p):
         return f"{text} [{_p_text(p, digits)}]"
     return text
@@ -112,8 +117,9 @@ def regression_table(
     ``tables``: one tidy table (one column per ``model`` in it) or a dict {column label: tidy
     table} (a table with several models gives one column per model, labelled ``label: model``).
     Rows are the terms in order of first appearance; a cell reads ``estimate (std_error)`` in the
-    tables' units (log points for the regional models), ``estimate [p = ...]`` where there is a
-    p-value but no standard error (the wild bootstrap row), ``reference`` for a reference level, and
+    tables' units (log points for the regional models), ``estimate [low, high]`` where there is an
+    interval but no standard error (the wild bootstrap row, its interval by test inversion),
+    ``estimate [p = ...]`` where there is only a p-value, ``reference`` for a reference level, and
     is empty where a model has no such term. With ``stars``: * p < 0.10, ** p < 0.05, *** p < 0.01
     from ``p_value``. Footer rows: observations and clusters. The notes line states each column's
     number of clusters, its ``inference`` text where the table has one, the bootstrap draws and seed
@@ -175,6 +181,8 @@ def _note_lines(columns, n_clu: dict, body: pd.DataFrame, stars: bool, notes: li
     """The sentences of the notes line: cells, clusters, each column's inference, the reference
     and star legends where used, then the caller's notes."""
     lines = ["Cells: estimate (standard error)."]
+    if body.map(lambda c: c.endswith("]") and "[p" not in c).any().any():
+        lines.append("estimate [a, b]: the interval where there is no standard error.")
     lines.append("Clusters: " + "; ".join(f"{label} {n_clu[label]}" for label, _ in columns) + ".")
     for label, part in columns:
         texts = _column_note(part)
