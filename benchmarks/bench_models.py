@@ -55,7 +55,7 @@ def main() -> None:
             t0 = time.perf_counter()
             fit_baseline(data)
             t_base = time.perf_counter() - t0
-            use = project_sample(data)[["log_cpb", "deep", "sector", "year", "org_name"]]
+            use = project_sample(data)[0][["log_cpb", "deep", "sector", "year", "org_name"]]
             t0 = time.perf_counter()
             groups = np.unique(use["org_name"].to_numpy(dtype=str), return_inverse=True)[1]
             smf.ols(BASELINE_FORMULA, data=use).fit(

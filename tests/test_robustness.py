@@ -19,7 +19,7 @@ from analysis.estimate.robustness import (
     baseline_robustness,
     shift_robustness,
 )
-from analysis.present.readings import province_text, robustness_text
+from analysis.present.readings import exit_text, province_text, robustness_text
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,9 @@ def test_ppml_counts_an_empty_area_year_that_the_log_drops():
         ("C", False): [7, 8, 8, 9],
     }
     data = _tiny_register(years, {k: np.array(v) * 1e6 for k, v in spend.items()})
-    row = shift_robustness(data, start=2017).set_index("model").loc["did_ppml_levels"]
+    with pytest.warns(UserWarning, match="only 5 areas: too few for the wild bootstrap"):
+        table = shift_robustness(data, start=2017).set_index("model")
+    row = table.loc["did_ppml_levels"]
     grid = pd.DataFrame(
         [
             (f"{p}{d}", y, a * 1e6 / 1e8, int(d and y >= 2017))
@@ -175,9 +177,8 @@ def test_ppml_counts_an_empty_area_year_that_the_log_drops():
     assert row["std_error"] == pytest.approx(fit.bse["treat_post"], rel=1e-6)
     assert row["n_obs"] == 20
     assert "(1 empty ones as 0)" in row["check"]
-    pure = shift_robustness(data, start=2017).set_index("model").loc["did_pure_controls"]
-    assert np.isnan(pure["estimate"])  # one control area: leaving it out leaves no contrast
-    assert "not estimable (the regressors are collinear" in pure["check"]
+    pure = table.loc["did_pure_controls"]  # 3 areas: an estimate, no wild interval
+    assert np.isfinite(pure["estimate"]) and np.isnan(pure["ci_low"]) and np.isnan(pure["p_value"])
 
 
 def test_placebo_year_on_the_pre_period_when_there_are_two_pre_years():
@@ -275,3 +276,34 @@ def test_province_text_reads_both_models():
         "With it: between-province SD 0.000 log points; joint test of the province effects F = 1.20, p = 0.200; 0 of 3"
         in text
     )
+
+
+def test_a_check_that_cannot_be_estimated_says_why_in_its_row():
+    """Every province holds a 三区三州 area: no pure control is left, and the row says so."""
+    years = [2015, 2016, 2017, 2018]
+    rng = np.random.default_rng(8)
+    spend = {(p, d): np.exp(rng.normal(16, 0.3, 4)) for p in "ABCDEFG" for d in (True, False)}
+    table = shift_robustness(_tiny_register(years, spend), start=2017).set_index("model")
+    pure = table.loc["did_pure_controls"]
+    assert np.isnan(pure["estimate"]) and pd.isna(pure["n_clusters"])
+    assert "not estimable (the regressors are collinear" in pure["check"]
+    assert np.isfinite(table.loc["did", "estimate"])
+
+
+def test_exit_text_reads_the_contrast_and_both_event_studies():
+    rows = [
+        ("poverty_county_contrast", "poverty_county", 0.2, 0.1, 0.3),
+        ("exit_event_study", "exit:-2", 0.01, -0.1, 0.1),
+        ("exit_event_study", "exit:0", 0.1, 0.0, 0.2),
+        ("exit_event_study", "exit:1", 0.5, 0.3, 0.7),
+        ("exit_twfe", "exit:0", 0.12, 0.0, 0.2),
+        ("exit_twfe", "exit:1", 0.3, 0.1, 0.5),
+    ]
+    text = exit_text(pd.DataFrame(rows, columns=["model", "term", "estimate", "ci_low", "ci_high"]))
+    assert (
+        "cost 0.200 log points (+22%) more per beneficiary than in other counties [0.100, 0.300]"
+        in text
+    )
+    assert "`exit:0` (0 years after exit): 0.100 [0.000, 0.200]; plain TWFE 0.120." in text
+    assert "exit:-2" not in text
+    assert "The two differ most at `exit:1`, by 0.200 log points." in text

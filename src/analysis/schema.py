@@ -88,6 +88,7 @@ RUN_TABLES = {
     "baseline_inference.csv": "03_regional_effects",
     "did_inference.csv": "03_regional_effects",
     "robustness.csv": "03_regional_effects",
+    "exit_effects.csv": "03_regional_effects",
     "regression_table.html": "03_regional_effects",
     "regression_table.tex": "03_regional_effects",
 }

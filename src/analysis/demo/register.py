@@ -18,6 +18,7 @@ from analysis.demo.simulate import (
     BENEFICIARIES_2018,
     DEEP_EFFECT,
     DEMO_SEED,
+    EXIT_EFFECT,
     HOUSEHOLDS_2018,
     JOINT_DEEP_FUNDS_2017_2019,
     JOINT_DEEP_PROJECTS_2017_2019,
@@ -225,12 +226,14 @@ def _plant_problems(rng, rows: list[list[str]]) -> tuple[list[list[str]], dict]:
     return out, planted
 
 
-def _ratio_of_totals(calib: dict, sectors, deeps) -> float:
+def _ratio_of_totals(calib: dict, sectors, deeps, exit_factor: dict) -> float:
     """Superpopulation ratio of totals (yuan per person) of 2018 regular projects in the given sectors
     and regions (``deeps``: False outside 三区三州, True inside), from the lognormal model.
 
     Within a (sector, region) cell spending and cost are independent, so the cell ratio is 1 / E[1/c];
-    cells are mixed with weights P(cell) * E[spending | cell]."""
+    cells are mixed with weights P(cell) * E[spending | cell]. ``exit_factor`` {region: mean of
+    exp(-exit effect)} over the simulated 2018 regular projects of the region multiplies E[1/c] (the
+    planted exit effects; sector and place are drawn independently)."""
     var = SD_ORG**2 + SD_NOISE**2
     k_s, k_b = calib[2018]["spending_scale"], calib[2018]["beneficiaries_scale"]
     shift = math.exp(SPENDING_SHIFT)
@@ -240,6 +243,7 @@ def _ratio_of_totals(calib: dict, sectors, deeps) -> float:
             p = SECTOR_SHARE[s] * (SHARE_DEEP if d else 1 - SHARE_DEEP)
             es = shift if d else 1.0
             inv_c = math.exp(-(LOG_COST_BASE + SECTOR_EFFECT[s] + DEEP_EFFECT * d) + var / 2)
+            inv_c *= exit_factor[d]
             num += p * es * k_s
             den += p * es * k_s * inv_c * k_b
     return num / den
@@ -274,6 +278,15 @@ def _planted() -> dict:
             "noise_sd": SD_NOISE,
         },
         "spending_shift_2017_log_points": SPENDING_SHIFT,
+        "exit_effect_log_points": {
+            "by_exit_cohort": {
+                str(e): {"level": a, "slope": b} for e, (a, b) in EXIT_EFFECT.items()
+            },
+            "formula": (
+                "level + slope * (year - exit year) for a single-province project in one of the "
+                "832 poverty counties from its exit year on; 0 before exit and elsewhere"
+            ),
+        },
         "share_projects_in_sanqu_sanzhou": SHARE_DEEP,
         "share_multi_province": SHARE_MULTI_PROVINCE,
     }
@@ -283,6 +296,11 @@ def _truth(seed: int, df: pd.DataFrame, extra: dict, planted: dict) -> dict:
     """The planted values and the estimands they imply, for the tests and the notebooks."""
     calib = extra["calibration"]
     sectors = list(SECTOR_SHARE)
+    regular18 = df[(df["year"] == 2018) & ~df["joint"]]
+    factor = {
+        d: float(np.exp(-regular18.loc[regular18["deep"] == d, "exit_effect"]).mean())
+        for d in (False, True)
+    }
     return {
         "label": "SIMULATED demo register: every value is made up by analysis.demo; not real data",
         "seed": seed,
@@ -290,22 +308,68 @@ def _truth(seed: int, df: pd.DataFrame, extra: dict, planted: dict) -> dict:
         "calibrated_to": _calibrated_to(),
         "planted": _planted(),
         "estimands": {
-            "baseline.deep_poverty_area": DEEP_EFFECT,
+            "baseline.deep_poverty_area": baseline_estimand(df),
             f"did.deep_poverty_area:post{POLICY_YEAR}": SPENDING_SHIFT,
             "ratio_of_totals_2018_by_sector_yuan": {
-                s: _ratio_of_totals(calib, [s], [False, True]) for s in sectors
+                s: _ratio_of_totals(calib, [s], [False, True], factor) for s in sectors
             },
             "ratio_of_totals_2018_by_region_yuan": {
-                "deep_poverty_area": _ratio_of_totals(calib, sectors, [True]),
-                "elsewhere": _ratio_of_totals(calib, sectors, [False]),
+                "deep_poverty_area": _ratio_of_totals(calib, sectors, [True], factor),
+                "elsewhere": _ratio_of_totals(calib, sectors, [False], factor),
             },
+            **exit_estimands(df),
             "note": (
                 "superpopulation values for regular (not joint-funded) projects; joint-funded "
-                "projects are under 0.5% of 2018 spending and follow the same cost model"
+                "projects are under 0.5% of 2018 spending and follow the same cost model; the "
+                "ratios include the planted exit effects through the mean of exp(-effect) over the "
+                "simulated 2018 regular projects of each region"
             ),
         },
         "planted_rejects": planted,
         "calibration_scales": {str(y): v for y, v in calib.items()},
+    }
+
+
+def baseline_estimand(df: pd.DataFrame) -> float:
+    """The baseline's 三区三州 coefficient on the simulated design: DEEP_EFFECT plus the 三区三州
+    coefficient of the least-squares projection of the planted exit effects on 三区三州, sector and
+    year over the single-province projects (poverty counties overlap 三区三州, so the baseline, which
+    has no exit terms, carries part of the exit effects)."""
+    use = df[~df["multi"]]
+    x = pd.get_dummies(use[["sector", "year"]].astype(str), drop_first=True, dtype=float)
+    x.insert(0, "deep", use["deep"].astype(float))
+    x.insert(0, "const", 1.0)
+    coef = np.linalg.lstsq(x.to_numpy(), use["exit_effect"].to_numpy(dtype=float), rcond=None)[0]
+    return DEEP_EFFECT + float(coef[1])
+
+
+def exit_estimands(df: pd.DataFrame) -> dict:
+    """What the exit event study targets: at each event time l (year - exit year) the average of the
+    planted effects of the cohorts observed there, weighted by each cohort's share of the simulated
+    single-province projects at l, over the cohorts with a year before exit in the data (2017-2020;
+    2016 is out in every year); pre-exit event times are 0. With the weights."""
+    first = int(df["year"].min())
+    use = df[(~df["multi"]) & (df["exit_cohort"] > first)]
+    use = use.assign(event=use["year"] - use["exit_cohort"])
+    use = use[use["event"] != -1]
+    cells = use.groupby(["event", "exit_cohort"]).agg(
+        projects=("exit_effect", "size"), effect=("exit_effect", "mean")
+    )
+    cells["weight"] = cells["projects"] / cells.groupby(level="event")["projects"].transform("sum")
+    by_event = (cells["weight"] * cells["effect"]).groupby(level="event").sum()
+    weights = {
+        str(int(e)): {str(int(c)): round(float(w), 6) for (_, c), w in g["weight"].items()}
+        for e, g in cells.groupby(level="event")
+    }
+    return {
+        **{f"exit_event_study.exit:{int(e)}": float(v) for e, v in by_event.items()},
+        "exit_event_study.weights_by_event_time": weights,
+        "exit_event_study.note": (
+            "exit:l = sum over exit cohorts c of weight[l][c] x planted effect of cohort c at l; "
+            "weight = the cohort's share of the simulated single-province projects in poverty "
+            "counties at event time l (the estimator weights by the cleaned register's projects, "
+            "which differ by the rows whose county the export leaves out); reference exit:-1 = 0"
+        ),
     }
 
 

@@ -8,7 +8,9 @@ model below; where they are: :mod:`analysis.demo.places`); :mod:`analysis.demo.r
 as a messy export with a truth file of the planted values.
 
 Model (log cost per beneficiary, nominal yuan per person, for project i of organization g):
-    log c_i = a_t + s_sector + beta * deep_i + u_g + e_i,   u_g ~ N(0, sd_org^2), e_i ~ N(0, sd_noise^2)
+    log c_i = a_t + s_sector + beta * deep_i + u_g + e_i + x_i,   u_g ~ N(0, sd_org^2), e_i ~ N(0, sd_noise^2)
+with x_i the planted exit (摘帽) effect of a project in a national poverty county from its exit year on
+(``EXIT_EFFECT``; its county is drawn by :mod:`analysis.demo.places`).
 Spending per project is lognormal, multiplied by exp(delta) for 三区三州 projects from POLICY_YEAR (2017) on (the
 shift of support towards 三区三州); beneficiaries = spending / c; households = beneficiaries / r_i.
 Year totals are then scaled (a_t absorbs the scaling) so that 2018 adds up to the published figures.
@@ -23,6 +25,7 @@ import pandas as pd
 
 from analysis.demo.places import draw_locations
 from analysis.reference import load_reference
+from analysis.registers.places import poverty_counties
 from analysis.schema import POLICY_YEAR
 
 # The seed of the shipped register: the first seed from 20190628 (the MCA press conference that published
@@ -128,6 +131,20 @@ DEEP_EFFECT = 0.30  # log points: a yuan reaches fewer people in 三区三州
 
 
 SPENDING_SHIFT = math.log(1.6)  # log points: 三区三州 project spending from POLICY_YEAR on
+
+
+# SIMULATED exit (摘帽) effects on log cost per beneficiary of a single-province project in one of the 832
+# national poverty counties, from its county's exit year e on: level + slope * (year - e), log points, by
+# exit cohort e. They grow with time since exit and differ by cohort, so that a plain two-way-fixed-
+# effects event study on the staggered timing is biased (docs/methods.md). Late cohorts start below zero so
+# that the effects nearly cancel over 三区三州 projects: the baseline's estimand moves from 0.30 to 0.32.
+EXIT_EFFECT = {
+    2016: (0.20, 0.15),
+    2017: (0.10, 0.15),
+    2018: (0.00, 0.10),
+    2019: (-0.20, 0.05),
+    2020: (-0.30, 0.00),
+}
 
 
 LOG_COST_BASE = 8.0  # log yuan per person of an industry project outside 三区三州, before scaling
@@ -359,6 +376,30 @@ def _add_people(df: pd.DataFrame, calib: dict) -> None:
     df["log_c_realized"] = np.log(df["amount_yuan"] / df["beneficiaries"])
 
 
+def exit_effect(cohort: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """The planted exit effect (log points) of projects of exit cohort ``cohort`` (0: not a poverty
+    county) in ``year``: ``EXIT_EFFECT`` from the exit year on, 0 before it and outside the 832."""
+    out = np.zeros(len(cohort))
+    for e, (level, slope) in EXIT_EFFECT.items():
+        on = (cohort == e) & (year >= e)
+        out[on] = level + slope * (year[on] - e)
+    return out
+
+
+def add_exit_effects(df: pd.DataFrame) -> None:
+    """Add ``exit_cohort`` (the exit year of the project's county; 0 outside the 832, for a
+    multi-province project or an unknown county) and ``exit_effect`` (log points), and add the effect
+    to ``log_c``. No random draws: the other streams are unchanged."""
+    exits = poverty_counties()
+    cohort = np.array(
+        [exits.get(c, 0) if isinstance(c, str) else 0 for c in df["county_adcode"]], dtype=int
+    )
+    cohort[df["multi"].to_numpy(dtype=bool)] = 0
+    df["exit_cohort"] = cohort
+    df["exit_effect"] = exit_effect(cohort, df["year"].to_numpy(dtype=int))
+    df["log_c"] = df["log_c"] + df["exit_effect"]
+
+
 def simulate(seed: int) -> tuple[pd.DataFrame, dict]:
     """Simulate every project of the demo (one row each, calibrated to the published totals); return
     the rows and ``{"orgs": the organization pool, "calibration": the scales by year}``."""
@@ -367,6 +408,7 @@ def simulate(seed: int) -> tuple[pd.DataFrame, dict]:
     df = pd.concat([_simulate_year(rng, orgs, year) for year in YEARS], ignore_index=True)
     places_rng = np.random.default_rng(seed + 2)
     df = pd.concat([df, draw_locations(rng, len(df), df["deep"].to_numpy(), places_rng)], axis=1)
+    add_exit_effects(df)
     jd = df["joint"] & df["deep"] & df["year"].between(*JOINT_DEEP_YEARS)
     calib = _scale_spending(df, jd)
     _write_amounts(rng, df, jd)

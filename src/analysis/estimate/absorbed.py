@@ -73,10 +73,13 @@ def fit_absorbed(
     absorb: str,
     cluster: str,
     convention: str = "nested",
+    cr3: bool = True,
 ) -> AbsorbedFit:
     """Regress ``outcome`` on ``regressors`` with ``absorb`` effects absorbed, errors clustered by
     ``cluster`` (each ``absorb`` group must lie in one cluster). CR1 under ``convention``; CR3 as the
-    leave-one-cluster-out jackknife around the full-sample estimate, times (G-1)/G."""
+    leave-one-cluster-out jackknife around the full-sample estimate, times (G-1)/G (with
+    ``cr3=False`` not computed: ``cov_cr3`` is all NaN, for designs where leaving a cluster out
+    leaves a regressor without variation)."""
     if convention not in CONVENTIONS:
         raise ParameterError(f"convention must be one of {sorted(CONVENTIONS)}, got {convention!r}")
     absorb_codes = pd.factorize(frame[absorb])[0]
@@ -90,9 +93,11 @@ def fit_absorbed(
     k = x.shape[1] + (int(absorb_codes.max() + 1) if convention == "count_all" else 0)
     factor = g / (g - 1) * (n - 1) / (n - k)
     cov1 = factor * inv @ _meat(x, y - x @ coef, clusters) @ inv
-    drops = np.array([_ols(x[clusters != c], y[clusters != c])[0] for c in range(g)])
-    dev = drops - coef
-    cov3 = (g - 1) / g * dev.T @ dev
+    cov3 = np.full_like(cov1, np.nan)
+    if cr3:
+        drops = np.array([_ols(x[clusters != c], y[clusters != c])[0] for c in range(g)])
+        dev = drops - coef
+        cov3 = (g - 1) / g * dev.T @ dev
     return AbsorbedFit(list(regressors), coef, cov1, cov3, n, g, k, convention)
 
 

@@ -158,6 +158,7 @@ def _did_row(panel: pd.DataFrame, model: str, term: str, boot: dict, excluded: i
             regressors=["treat_post", *year_cols],
             absorb="area",
             cluster="area",
+            cr3=False,
         )
         rows = shift_rows(
             fit,

@@ -7,6 +7,8 @@ estimated, errors clustered by area with the small-sample convention named
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -93,9 +95,10 @@ def absorbed_rows(
 
 
 def fit_did(
-    data: pd.DataFrame, start: int, convention: str
+    data: pd.DataFrame, start: int, convention: str, *, cr3: bool = True
 ) -> tuple[AbsorbedFit, pd.DataFrame, int]:
-    """The difference in differences on the panel: its fit, the panel and the projects left out."""
+    """The difference in differences on the panel: its fit (CR3 only with ``cr3``), the panel and
+    the projects left out."""
     panel, year_cols, excluded = shift_panel(data, start)
     fit = fit_absorbed(
         panel,
@@ -104,6 +107,7 @@ def fit_did(
         absorb="area",
         cluster="area",
         convention=convention,
+        cr3=cr3,
     )
     return fit, panel, excluded
 
@@ -114,6 +118,9 @@ def convention_text(fit: AbsorbedFit) -> str:
 
 
 SHIFT_ERRORS = ("wild", "cr3", "cr1")
+
+# Below this many clusters the wild bootstrap's Rademacher draws are too few to give an interval.
+WILD_MIN_CLUSTERS = 12
 
 
 def _check_shift_options(data, errors, ci, reps, seed, convention) -> None:
@@ -150,7 +157,7 @@ def fit_spending_shift(
     """
     _check_shift_options(data, errors, ci, reps, seed, convention)
     ref = check_start(data, start, reference_year)
-    fit, panel, excluded = fit_did(data, start, convention)
+    fit, panel, excluded = fit_did(data, start, convention, cr3=errors == "cr3")
     boot = {"reps": reps, "seed": seed} if errors == "wild" else None
     did = shift_rows(
         fit,
@@ -176,6 +183,7 @@ def fit_spending_shift(
         absorb="area",
         cluster="area",
         convention=convention,
+        cr3=errors == "cr3",
     )
     ref_row = reference_row("event_study", f"deep_poverty_area:{ref}", es.n_obs, es.n_clusters)
     ref_row["n_unknown_excluded"] = excluded
@@ -199,6 +207,14 @@ def shift_rows(
     if errors != "wild":
         return absorbed_rows(fit, model, terms, ci, excluded, cov=errors)
     rows = absorbed_rows(fit, model, terms, ci, excluded)
+    if fit.n_clusters < WILD_MIN_CLUSTERS:
+        warnings.warn(
+            f"only {fit.n_clusters} areas: too few for the wild bootstrap's interval (Rademacher "
+            f"weights allow 2^{fit.n_clusters} draws); {model} has none, use errors='cr3'",
+            stacklevel=3,
+        )
+        rows[["std_error", "ci_low", "ci_high", "p_value"]] = np.nan
+        return rows
     for i, name in enumerate(terms):
         draws = wild_draws(
             panel["log_spend"],

@@ -95,3 +95,36 @@ def province_text(effects: pd.DataFrame) -> str:
             "intervals hold for all provinces at once."
         )
     return "\n".join(lines)
+
+
+def exit_text(table: pd.DataFrame) -> str:
+    """What the exit (摘帽) tables say: the poverty-county contrast, then for each event time after
+    exit the interaction-weighted estimate with its interval beside the plain two-way-fixed-effects
+    one, and the largest gap between them."""
+    require_columns(table, ["model", "term", "estimate", "ci_low", "ci_high"], "table")
+    lines = []
+    contrast = table[table["model"] == "poverty_county_contrast"]
+    if len(contrast):
+        c = contrast.iloc[0]
+        lines.append(
+            f"- Projects in the 832 poverty counties cost {c['estimate']:.3f} log points "
+            f"({_pct(c['estimate'])}) more per beneficiary than in other counties "
+            f"[{c['ci_low']:.3f}, {c['ci_high']:.3f}], within sector and year."
+        )
+    iw = table[table["model"] == "exit_event_study"].set_index("term")
+    twfe = table[table["model"] == "exit_twfe"].set_index("term")
+    gaps = []
+    for term, row in iw.iterrows():
+        if int(term.split(":")[1]) < 0:
+            continue
+        other = f"; plain TWFE {twfe.at[term, 'estimate']:.3f}" if term in twfe.index else ""
+        if term in twfe.index:
+            gaps.append((abs(row["estimate"] - twfe.at[term, "estimate"]), term))
+        lines.append(
+            f"- `{term}` ({term.split(':')[1]} years after exit): {row['estimate']:.3f} "
+            f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]{other}."
+        )
+    if gaps:
+        gap, term = max(gaps)
+        lines.append(f"- The two differ most at `{term}`, by {gap:.3f} log points.")
+    return "\n".join(lines)
