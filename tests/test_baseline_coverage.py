@@ -39,7 +39,7 @@ def test_recommended_interval_covers_where_clustering_by_organization_does_not()
     # 0.945), and one covering 0.80 reaches 109/120 with probability 0.003: the checks fail by
     # chance rarely.
     assert cover[script.RECOMMENDED] >= 105 / 120
-    assert cover["CR1 by organization (the headline now)"] <= 108 / 120
+    assert cover["CR1 by organization (the old headline)"] <= 108 / 120
     # Not too wide either: its mean SE against the spread of the estimates (0.99 over 1,000
     # replications; the spread's SD has a relative SE of about 0.065 at 120, so 0.8-1.25 is over
     # three SEs away).

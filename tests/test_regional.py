@@ -122,6 +122,39 @@ def test_options_are_checked_before_fitting():
         fit_spending_shift(df, ci=1.5)
 
 
+@pytest.mark.parametrize("inside", [True, False])
+def test_a_sample_all_in_or_all_outside_sanqu_sanzhou_is_refused_not_given_a_number(inside):
+    """Without a 三区三州 contrast least squares returned 0 (SE 0) or a number like -5e11."""
+    from analysis.estimate.provinces import fit_province_effects
+    from analysis.estimate.regional import fit_baseline_unknown_bounds
+    from analysis.estimate.weightings import fit_baseline_weightings
+
+    df = simulated_projects(seed=2).assign(deep_poverty_area=inside)
+    df["province"] = np.where(np.arange(len(df)) % 2, "Yunnan", "Gansu")
+    where = "in" if inside else "outside"
+    for fit in (fit_baseline, fit_baseline_unknown_bounds, fit_baseline_weightings):
+        with pytest.raises(ParameterError, match=f"projects of the sample are {where} it"):
+            fit(df)
+    with pytest.raises(ParameterError, match="both in and outside"):
+        fit_province_effects(df, control_deep=True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"reps": 10}, "reps must be"), ({"seed": -1}, "seed must be"), ({"start": 2030}, "start=")],
+)
+def test_regional_effects_checks_the_shifts_options_before_any_fit(monkeypatch, kwargs, message):
+    import analysis.estimate.regional as regional
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("a model was fitted before the options were checked")
+
+    fits = tuple((name, no_work, takes) for name, _, takes in regional.REGIONAL_EFFECTS_FITS)
+    monkeypatch.setattr(regional, "REGIONAL_EFFECTS_FITS", fits)
+    with pytest.raises(ParameterError, match=message):
+        regional_effects(simulated_projects(), **kwargs)
+
+
 def test_multi_province_rows_are_left_out_of_the_regional_models():
     df = simulated_projects()
     base = fit_baseline(df)

@@ -204,6 +204,19 @@ def test_simultaneous_intervals_are_bonferroni_over_the_provinces(province_table
     assert np.allclose(half, stats.t.ppf(1 - 0.05 / (2 * len(fixed)), g - 1) * fixed["std_error"])
 
 
+def test_no_joint_test_with_fewer_clusters_than_province_effects_and_no_province_clusters():
+    """30 provinces and 6 organization types: the clustered covariance of 29 effects has rank 5 at
+    most, and statsmodels' F (on rank 5, with a warning) was reported as the joint test."""
+    df = provinces(seed=1)
+    df["org_type"] = [f"type{i % 6}" for i in range(len(df))]
+    with pytest.warns(UserWarning, match="29 province effects and only 6 clusters"):
+        table = fit_province_effects(df, cluster="org_type").set_index("model")
+    row = table.loc["province_joint_test"]
+    assert np.isnan(row["estimate"]) and np.isnan(row["p_value"]) and row["n_clusters"] == 6
+    with pytest.raises(ParameterError, match="cluster='province' cannot"):
+        fit_province_effects(df, cluster="province")  # was an AttributeError
+
+
 def test_province_spread_that_is_only_the_deep_share_vanishes_with_the_control():
     """No province effect is planted; provinces differ only in their share of 三区三州 projects. Without
     the control the province effects look real (joint test rejects); with it, they do not."""

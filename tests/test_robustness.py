@@ -235,6 +235,10 @@ def test_robustness_text_reads_the_numbers_of_the_table():
     assert "read [0.240, 0.360]" in text
     assert "between 0.400 and 0.500 log points; intervals that exclude 0: 1 of 2" in text
     assert "`did_placebo`: not estimable: one pre-period year." in text
+    below = table.assign(
+        estimate=-table["estimate"], ci_low=-table["ci_high"], ci_high=-table["ci_low"]
+    )
+    assert "intervals that exclude 0: 1 of 2" in robustness_text(below)  # wholly below 0 too
 
 
 def test_province_text_reads_both_models():
@@ -270,6 +274,8 @@ def test_province_text_reads_both_models():
         columns=cols,
     )
     text = province_text(table)
+    untested = province_text(table.assign(estimate=np.nan, p_value=np.nan).fillna({"term": ""}))
+    assert "no joint test of the province effects (too few clusters)" in untested
     assert "Without the 三区三州 control: between-province SD 0.080 log points" in text
     assert "F = 5.00, p < 0.001; 2 of 3 provinces' 95% intervals exclude 0, 1 when" in text
     assert (
@@ -288,6 +294,44 @@ def test_a_check_that_cannot_be_estimated_says_why_in_its_row():
     assert np.isnan(pure["estimate"]) and pd.isna(pure["n_clusters"])
     assert "not estimable (the regressors are collinear" in pure["check"]
     assert np.isfinite(table.loc["did", "estimate"])
+
+
+def test_a_register_of_one_province_gives_the_table_with_empty_rows_that_say_why():
+    rng = np.random.default_rng(4)
+    n = 400
+    org = rng.integers(0, 40, n)
+    spend = np.exp(rng.normal(13, 1, n))
+    data = pd.DataFrame(
+        {
+            "org_name": [f"org{i}" for i in org],
+            "deep_poverty_area": rng.random(n) < 0.4,
+            "sector": rng.choice(["industry", "health"], n),
+            "year": rng.choice([2017, 2018, 2019], n),
+            "province": "Sichuan",
+            "prefecture": rng.choice(["P1", "P2", "P3", "P4"], n),
+            "expenditure_yuan": spend,
+            "beneficiaries": np.maximum(1, np.round(spend / np.exp(rng.normal(8, 0.5, n)))),
+        }
+    )
+    table = baseline_robustness(data).set_index("model")
+    assert np.isfinite(table.loc["baseline", "estimate"])
+    assert np.isfinite(table.loc["cluster_prefecture", "estimate"])
+    province = table.loc["cluster_province"]
+    assert np.isnan(province["estimate"]) and "1 cluster(s)" in province["check"]
+    assert not table.loc["cluster_province", "largest_se"]
+    for model in ("leave_one_province_out_min", "leave_one_province_out_max"):
+        assert (
+            np.isnan(table.loc[model, "estimate"]) and "not estimable" in table.loc[model, "check"]
+        )
+
+
+def test_the_ppml_row_is_empty_when_every_area_is_in_sanqu_sanzhou():
+    """No control area: every shift row says why; PPML returned 0.40 with an SE of millions."""
+    years = [2015, 2016, 2017, 2018]
+    spend = {(p, True): [10 + i, 12, 30, 33 + i] for i, p in enumerate("ABCD")}
+    table = shift_robustness(_tiny_register(years, spend), start=2017).set_index("model")
+    assert table["estimate"].isna().all()
+    assert "not estimable (no 三区三州 contrast" in table.loc["did_ppml_levels", "check"]
 
 
 def test_exit_text_reads_the_contrast_and_both_event_studies():

@@ -183,7 +183,12 @@ def test_rows_left_out_are_counted_and_the_always_out_cohort_is_dropped():
     data.loc[1, "beneficiaries"] = 0
     data.loc[2, ["poverty_county", "county"]] = [pd.NA, None]
     sample, counts = exit_sample(data)
-    assert counts == {"multi_province": 1, "non_positive_or_missing": 1, "unknown_county": 1}
+    assert counts == {
+        "multi_province": 1,
+        "non_positive_or_missing": 1,
+        "unknown_county": 1,
+        "unknown_exit_year": 0,
+    }
     assert len(sample) == len(data) - 3
     es = fit_exit_event_study(data, errors="cr1")
     assert (es["n_unknown_excluded"] == 1).all()
@@ -193,6 +198,31 @@ def test_rows_left_out_are_counted_and_the_always_out_cohort_is_dropped():
     with pytest.raises(ParameterError, match="use errors='cr1'") as err:
         fit_exit_twfe(data)  # leaving out the one county of 2016 leaves l = 4 without projects
     assert "\n" not in str(err.value)
+
+
+def test_a_poverty_county_without_its_exit_year_is_left_out_and_counted_not_made_a_control():
+    data = register(COUNTIES, 2).assign(prefecture="P")
+    lost = data["county"] == "b0"  # a 2018 poverty county whose exit year the register lacks
+    broken = data.assign(poverty_exit_year=data["poverty_exit_year"].mask(lost))
+    sample, counts = exit_sample(broken)
+    assert counts["unknown_exit_year"] == lost.sum() and len(sample) == len(data) - lost.sum()
+    got = fit_exit_event_study(broken, errors="cr1")
+    assert (got["n_unknown_excluded"] == lost.sum()).all()
+    # the same as leaving the county out, not as counting it among the never-treated controls
+    want = fit_exit_event_study(data[~lost], errors="cr1")
+    assert np.allclose(got["estimate"], want["estimate"], atol=1e-12)
+    twfe = fit_exit_twfe(broken, errors="cr1")
+    assert set(by_event(twfe).index) <= set(range(-4, 5))  # no event time "year - 0"
+    assert (fit_poverty_county_contrast(broken)["n_unknown_excluded"] == lost.sum()).all()
+
+
+def test_a_cohort_without_projects_in_its_reference_year_is_left_out_like_the_2016_one():
+    data = register(COUNTIES, 2).assign(prefecture="P")
+    b = data["county"].str.startswith("b")  # the 2018 cohort, here without a project in 2017
+    got = fit_exit_event_study(data[~(b & (data["year"] == 2017))], errors="cr1")  # was: collinear
+    want = fit_exit_event_study(data[~b], errors="cr1")
+    assert np.allclose(got["estimate"], want["estimate"], atol=1e-12)
+    assert got["n_obs"].iloc[0] == want["n_obs"].iloc[0]
 
 
 def test_last_cohort_as_control_uses_only_the_years_before_it_exits():

@@ -45,7 +45,8 @@ def oracle_p(y, x, cl, column, seed, reps):
 
 def loop_p(y, x, cl, column, beta0, signs):
     """The WCR p-value written out: restricted fit with the coefficient fixed at beta0, one refit
-    and CR1 t per sign vector (clusters in sorted order of their labels), share with |t*| > |t|."""
+    and CR1 t per sign vector (clusters in sorted order of their labels), share with |t*| >= |t|
+    (a tie, such as the observed all-+1 vector, counts)."""
     labels = np.unique(cl)
     others = np.delete(x, column, axis=1)
     gamma = np.linalg.lstsq(others, y - beta0 * x[:, column], rcond=None)[0]
@@ -68,7 +69,7 @@ def loop_p(y, x, cl, column, beta0, signs):
     weight = {c: i for i, c in enumerate(labels)}
     rows = np.array([weight[c] for c in cl])
     stars = [abs(t_stat(fitted + signs[rows, b] * restricted)) for b in range(signs.shape[1])]
-    return np.mean([s > t * (1 + 1e-9) for s in stars])
+    return np.mean([s >= t * (1 - 1e-9) for s in stars])
 
 
 def all_signs_drawn(signs: np.ndarray) -> int:
@@ -97,13 +98,15 @@ def test_full_enumeration_equals_wildboottest_and_lists_every_sign_vector():
     assert (sign_vectors(8, 2**8, 3) == signs).all()  # 2^G <= reps: enumerated
     assert sign_vectors(8, 255, 3).shape == (8, 255)  # 2^G > reps: drawn
     # The two vectors of one sign everywhere give |t*| = |t| exactly; wildboottest's strict
-    # comparison counts one or both by rounding, the module counts neither (as the loop does).
+    # comparison counts one or both by rounding, the module counts both (as the loop does), so its
+    # p is never 0 under full enumeration.
     ours = wild_p(draws, 0.0)
-    assert 0 <= (oracle_p(y, x, cl, 2, seed=3, reps=999) - ours) * 2**8 <= 2 + 1e-9
+    assert 0 <= (ours - oracle_p(y, x, cl, 2, seed=3, reps=999)) * 2**8 <= 2 + 1e-9
+    assert ours >= 2 / 2**8
     assert ours == loop_p(y, x, cl, 2, 0.0, signs)
-    y, x, cl = clustered(seed=3, n=80, g=8)  # a design where rounding counts neither
+    y, x, cl = clustered(seed=3, n=80, g=8)  # a design where wildboottest's rounding counts neither
     draws = wild_draws(y, x, 1, cl, reps=999, seed=3)
-    assert wild_p(draws, 0.0) == oracle_p(y, x, cl, 1, seed=3, reps=999)
+    assert wild_p(draws, 0.0) == pytest.approx(oracle_p(y, x, cl, 1, seed=3, reps=999) + 2 / 2**8)
 
 
 def test_absorbed_effects_give_wildboottest_with_dummies():
@@ -178,8 +181,10 @@ def test_interval_is_nested_in_the_level_and_unbounded_when_nothing_rejects():
     (l95, h95), (l80, h80) = wild_interval(draws, 0.95), wild_interval(draws, 0.8)
     assert l95 < l80 < h80 < h95
     y, x, cl = clustered(seed=4, n=40, g=4)
-    few = wild_draws(y, x, 1, cl, reps=999, seed=0)  # 16 sign vectors: p is never below 1/16 ...
-    low, high = wild_interval(few, 0.99)  # ... unless it is 0, so a 1 % test rarely rejects
+    few = wild_draws(y, x, 1, cl, reps=999, seed=0)  # 16 sign vectors, the two ties counted: p is
+    low, high = wild_interval(few, 0.99)  # never below 2/16, so a 1 % test never rejects
+    # (far out, rounding in t* can break a tie: an end is then finite but beyond a million SEs)
+    assert low < few.estimate - 1e6 * few.std_error and high > few.estimate + 1e6 * few.std_error
     for end in (low, high):
         if np.isinf(end):
             assert wild_p(few, np.sign(end) * 1e12) >= 0.01
@@ -279,3 +284,30 @@ def test_the_baseline_wild_row_is_wildboottest_on_the_baseline_model():
     assert wild["p_value"] == float(boot["p-value"].iloc[0])
     assert wild["ci_low"] < wild["estimate"] < wild["ci_high"]
     assert (wild["ci_low"] <= 0 <= wild["ci_high"]) == (wild["p_value"] >= 0.05)
+
+
+def test_with_few_clusters_the_wild_row_has_a_p_value_but_no_interval():
+    """Three clusters: 8 sign vectors, p(beta0) is still 0.25 a million SEs away, so the inverted
+    'interval' [0.73, 1.21] was a piece of an unbounded set; below 12 clusters no interval is given,
+    as fit_spending_shift does."""
+    from analysis.estimate.inference import baseline_inference
+
+    rng = np.random.default_rng(0)
+    n, g = 90, 3
+    spend = np.exp(rng.normal(13, 1, n))
+    data = pd.DataFrame(
+        {
+            "org_name": [f"org{i % g}" for i in range(n)],
+            "deep_poverty_area": rng.random(n) < 0.4,
+            "sector": rng.choice(["industry", "health"], n),
+            "year": rng.choice([2017, 2018], n),
+            "province": "P",
+            "expenditure_yuan": spend,
+            "beneficiaries": spend / np.exp(rng.normal(8, 0.5, n)),
+        }
+    )
+    with pytest.warns(UserWarning, match="too few for the wild bootstrap's interval"):
+        table = baseline_inference(data, reps=99, seed=1).set_index("model")
+    wild = table.loc["baseline_wild"]
+    assert np.isnan(wild["ci_low"]) and np.isnan(wild["ci_high"]) and 0 <= wild["p_value"] <= 1
+    assert "no interval below 12 clusters" in wild["inference"]

@@ -91,9 +91,17 @@ def _move_into_place(tmp: Path, path: Path) -> None:
         raise
 
 
+# Significant digits of the numbers in a written table: far beyond any estimate's precision, and short
+# of the last bits, which move with the number of BLAS threads of the machine (1 under `make test`, 2
+# under `make report` here) and would make the same run's bytes differ between machines.
+TABLE_DIGITS = 12
+
+
 def write_table(frame: pd.DataFrame, path) -> Path:
-    """Write a CSV table (UTF-8, no index) atomically; relative paths are taken from the project."""
-    return write_text(frame.to_csv(index=False, lineterminator="\n"), path)
+    """Write a CSV table (UTF-8, no index, floats to ``TABLE_DIGITS`` significant digits)
+    atomically; relative paths are taken from the project."""
+    text = frame.to_csv(index=False, lineterminator="\n", float_format=f"%.{TABLE_DIGITS}g")
+    return write_text(text, path)
 
 
 def write_json(obj, path) -> Path:

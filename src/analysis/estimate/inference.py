@@ -26,7 +26,13 @@ from analysis.estimate.models import (
     reference_row,
     tidy_terms,
 )
-from analysis.estimate.shift import absorbed_rows, check_start, convention_text, fit_did
+from analysis.estimate.shift import (
+    WILD_MIN_CLUSTERS,
+    absorbed_rows,
+    check_start,
+    convention_text,
+    fit_did,
+)
 from analysis.estimate.wild import WILD_TOL, WildDraws, wild_draws, wild_interval, wild_p
 from analysis.schema import POLICY_YEAR, require_columns
 
@@ -96,9 +102,19 @@ def _wild_row(
 ) -> pd.DataFrame:
     """The wild cluster bootstrap row of one coefficient (``wild_draws``): the p-value of
     coefficient = 0 and the ``ci`` interval by test inversion; no standard error."""
-    low, high = wild_interval(draws, ci, WILD_TOL)
     g = draws.n_clusters
     draws_text = f"all 2^{g} sign vectors" if draws.enumerated else f"{draws.reps} draws"
+    interval_text = f"interval by test inversion (ends to {WILD_TOL:g} SE)"
+    if g < WILD_MIN_CLUSTERS:  # as fit_spending_shift: the accepted set can be patchy or tiny
+        warnings.warn(
+            f"only {g} clusters of {cluster}: too few for the wild bootstrap's interval; "
+            f"{model} gives its p-value only",
+            stacklevel=3,
+        )
+        low, high = np.nan, np.nan
+        interval_text = f"no interval below {WILD_MIN_CLUSTERS} clusters"
+    else:
+        low, high = wild_interval(draws, ci, WILD_TOL)
     row = {
         "model": model,
         "term": term,
@@ -111,7 +127,7 @@ def _wild_row(
         "n_clusters": g,
         "inference": (
             f"wild cluster bootstrap by {cluster} (G={g}), Rademacher ({draws_text}), null "
-            f"imposed, CR1 t-statistic; interval by test inversion (ends to {WILD_TOL:g} SE)"
+            f"imposed, CR1 t-statistic; {interval_text}"
         ),
         "bootstrap_reps": draws.reps,
         "seed": seed,

@@ -141,6 +141,18 @@ def project_sample(data: pd.DataFrame, *, need_deep: bool = True) -> tuple[pd.Da
     return use, excluded
 
 
+def require_deep_contrast(use: pd.DataFrame) -> None:
+    """Refuse a sample (``project_sample``'s) without projects both in and outside 三区三州: its
+    三区三州 coefficient is not identified (least squares would return 0 or any number)."""
+    present = set(use["deep"].unique())
+    if present != {0, 1}:
+        where = "in" if present == {1} else "outside"
+        raise ParameterError(
+            f"the 三区三州 coefficient needs projects both in and outside 三区三州; all {len(use)} "
+            f"projects of the sample are {where} it"
+        )
+
+
 def place_cluster(use: pd.DataFrame) -> pd.Series:
     """The place of a project for clustering: its prefecture, or its province where the register
     names no prefecture (or the table has no prefecture column): a coarser cluster, never a smaller

@@ -4,11 +4,13 @@ Holm-adjusted p-values.
 
 ``province_joint_test``: the cluster-robust Wald test that every province effect of the unpooled
 model is 0 (term ``all provinces``): ``estimate`` is the F statistic, ``p_value`` its p-value
-(F with the number of provinces less one and G-1 degrees of freedom); no error or interval.
+(F with the number of provinces less one and G-1 degrees of freedom); no error or interval, and
+no test at all (empty, with a warning) when the province effects outnumber G - 1.
 
 Extra columns ``ci_low_simultaneous`` and ``ci_high_simultaneous`` (province rows): Bonferroni
 intervals that cover every province's effect at once with probability ``ci`` (each at
-1 - (1 - ci)/m, m the number of provinces in the model). Read these when asking which provinces
+1 - (1 - ci)/m; m: the provinces for the BLUPs, the provinces less the reference for the
+fixed effects' differences from it). Read these when asking which provinces
 differ: with 31 pointwise 95% intervals, one or two exclude 0 by chance alone.
 """
 
@@ -32,6 +34,7 @@ from analysis.estimate.models import (
     clustered_ols,
     project_sample,
     reference_row,
+    require_deep_contrast,
     tidy_terms,
 )
 from analysis.schema import require_columns
@@ -105,18 +108,20 @@ def fit_province_effects(
 def _joint_test_row(fixed, g: int) -> pd.DataFrame:
     """The cluster-robust Wald F test that all province effects of the unpooled fit are 0."""
     names = [n for n in fixed.params.index if n.startswith("C(province")]
+    row = reference_row("province_joint_test", "all provinces", int(fixed.nobs), g)
+    row.update(std_error=np.nan, ci_low=np.nan, ci_high=np.nan)
+    if len(names) > g - 1:  # a cluster-robust covariance has rank at most G - 1
+        warnings.warn(
+            f"{len(names)} province effects and only {g} clusters: no joint test (its covariance "
+            "cannot have full rank)",
+            stacklevel=3,
+        )
+        return pd.DataFrame([{**row, "estimate": np.nan}])
     restriction = np.zeros((len(names), len(fixed.params)))
     for i, name in enumerate(names):
         restriction[i, fixed.params.index.get_loc(name)] = 1.0
     test = fixed.wald_test(restriction, use_f=True, scalar=True)
-    row = reference_row("province_joint_test", "all provinces", int(fixed.nobs), g)
-    row.update(
-        estimate=float(test.statistic),
-        std_error=np.nan,
-        ci_low=np.nan,
-        ci_high=np.nan,
-        p_value=float(test.pvalue),
-    )
+    row.update(estimate=float(test.statistic), p_value=float(test.pvalue))
     return pd.DataFrame([row])
 
 
@@ -126,13 +131,21 @@ def _province_sample(
     """The baseline's projects with a province and a ``cluster``: log cost per beneficiary (log
     yuan per person), sector, year, province (text), ``cluster`` and, with ``control_deep``, the
     三区三州 indicator ``deep`` (rows of unknown status left out); at least 2 provinces. Also how
-    many rows were left out as unknown."""
+    many rows were left out as unknown. Refuses ``cluster="province"`` (each effect would be its
+    own cluster's)."""
+    if cluster == "province":
+        raise ParameterError(
+            "cluster='province' cannot give province effects errors: each effect is its own "
+            "cluster's (use org_name or prefecture)"
+        )
     use, excluded = project_sample(data, need_deep=control_deep)
     use = use[use["province"].notna() & use[cluster].notna()].copy()
     use["province"] = use["province"].astype(str)
     n_prov = use["province"].nunique()
     if n_prov < 2:
         raise ParameterError(f"need projects in at least 2 provinces, got {n_prov}")
+    if control_deep:
+        require_deep_contrast(use)
     columns = ["log_cpb", "sector", "year", "province", cluster]
     return use[[*columns, "deep"] if control_deep else columns], excluded
 

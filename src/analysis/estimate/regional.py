@@ -34,10 +34,12 @@ from analysis.estimate.models import (
     clustered_ols,
     place_cluster,
     project_sample,
+    require_deep_contrast,
     tidy_terms,
 )
-from analysis.estimate.shift import fit_spending_shift
+from analysis.estimate.shift import check_start, fit_spending_shift
 from analysis.estimate.weightings import fit_baseline_weightings
+from analysis.estimate.wild import check_wild_options
 from analysis.schema import POLICY_YEAR, require_columns
 
 # How the baseline's uncertainty is computed: name -> the words of its ``inference`` note.
@@ -78,6 +80,7 @@ def _baseline(data: pd.DataFrame, cluster: str, ci: float, model: str, errors: s
     """Fit the baseline on checked data; its 三区三州 and sector rows (log points) as ``model``,
     uncertainty by ``errors``."""
     use, excluded = project_sample(data)
+    require_deep_contrast(use)
     frame = use.assign(place=place_cluster(use))
     cols = ["log_cpb", "deep", "sector", "year", cluster]
     fits = {}
@@ -163,6 +166,10 @@ def regional_effects(
     ``reps`` and ``seed``: the wild bootstrap of the spending shift's intervals.
     Province effects, heterogeneity and the few-cluster checks are not in it (see
     :mod:`analysis.estimate.provinces` and :mod:`analysis.estimate.inference`)."""
+    require_columns(data, [*BASELINE_COLUMNS, cluster], "data")
+    check_ci(ci)
+    check_wild_options(reps, seed, ci)
+    check_start(data, start, None)
     options = {"cluster": cluster, "start": start, "ci": ci, "reps": reps, "seed": seed}
     return pd.concat(
         [fit(data, **{k: options[k] for k in takes}) for _, fit, takes in REGIONAL_EFFECTS_FITS],

@@ -21,6 +21,7 @@ Both return ``ROBUSTNESS_COLUMNS``: ``EFFECT_COLUMNS`` plus ``check`` (what was 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
@@ -48,6 +49,8 @@ ROBUSTNESS_COLUMNS = [*EFFECT_COLUMNS, "check", "largest_se"]
 
 TERM = "deep_poverty_area"
 
+LEAVE_ONE_OUT = ("leave_one_province_out_min", "leave_one_province_out_max")
+
 
 def _clustering_rows(data: pd.DataFrame, cluster: str, ci: float) -> list[dict]:
     """The baseline's 三区三州 row as reported and under each clustering; the widest flagged
@@ -56,8 +59,11 @@ def _clustering_rows(data: pd.DataFrame, cluster: str, ci: float) -> list[dict]:
     frame = use[use[cluster].notna()].assign(place=place_cluster(use))
     reported = fit_baseline(data, cluster=cluster, ci=ci).iloc[0].to_dict()
     rows = [{**reported, "check": f"as reported: {reported.pop('inference')}"}]
-    cr3 = fit_baseline(data, cluster=cluster, ci=ci, errors="cr3").iloc[0].to_dict()
-    rows.append({**cr3, "model": "cluster_org_cr3", "check": cr3.pop("inference")})
+    try:
+        cr3 = fit_baseline(data, cluster=cluster, ci=ci, errors="cr3").iloc[0].to_dict()
+        rows.append({**cr3, "model": "cluster_org_cr3", "check": cr3.pop("inference")})
+    except ParameterError as err:  # leaving one organization out leaves the design rank-deficient
+        rows.append(not_estimable("cluster_org_cr3", len(frame), excluded, f"CR3: {err}"))
     for name, first, second, text in (
         ("cluster_org", cluster, None, f"CR1 clustered by {cluster}"),
         ("cluster_prefecture", "place", None, "CR1 clustered by prefecture (province if none)"),
@@ -65,15 +71,32 @@ def _clustering_rows(data: pd.DataFrame, cluster: str, ci: float) -> list[dict]:
         ("cluster_twoway", cluster, "place", f"CR1 two-way: {cluster} and prefecture"),
     ):
         cols = ["log_cpb", "deep", "sector", "year", first] + ([second] if second else [])
-        fit, g = clustered_ols(
-            BASELINE_FORMULA, frame[list(dict.fromkeys(cols))], first, second=second
-        )
+        try:
+            fit, g = clustered_ols(
+                BASELINE_FORMULA, frame[list(dict.fromkeys(cols))], first, second=second
+            )
+        except ParameterError as err:  # e.g. one province: a single cluster
+            rows.append(not_estimable(name, len(frame), excluded, f"{text}: not estimable ({err})"))
+            continue
         row = tidy_terms(fit, name, {"deep": TERM}, g, ci, excluded).iloc[0].to_dict()
         rows.append({**row, "check": text})
-    widest = max(range(len(rows)), key=lambda i: rows[i]["std_error"])
+    widest = max(
+        range(len(rows)), key=lambda i: np.nan_to_num(rows[i].get("std_error", np.nan), nan=-1.0)
+    )
     for i, row in enumerate(rows):
         row["largest_se"] = i == widest
     return rows
+
+
+def not_estimable(model: str, n_obs: int, excluded: int, check: str, term: str = TERM) -> dict:
+    """The row of a check that cannot be estimated: no estimate, ``check`` says why."""
+    return {
+        "model": model,
+        "term": term,
+        "n_obs": n_obs,
+        "n_unknown_excluded": excluded,
+        "check": check,
+    }
 
 
 def _org_effects_row(use: pd.DataFrame, cluster: str, ci: float, excluded: int) -> dict:
@@ -105,11 +128,11 @@ def _leave_one_out_rows(use: pd.DataFrame, cluster: str, ci: float, excluded: in
         )
         fits.append((float(fit.params["deep"]), province, fit, g))
     fits.sort(key=lambda f: (f[0], f[1]))
+    if not fits:
+        why = "not estimable: no province can be left out with a 三区三州 contrast remaining"
+        return [not_estimable(m, 0, excluded, why) for m in LEAVE_ONE_OUT]
     rows = []
-    for model, (_, province, fit, g) in (
-        ("leave_one_province_out_min", fits[0]),
-        ("leave_one_province_out_max", fits[-1]),
-    ):
+    for model, (_, province, fit, g) in zip(LEAVE_ONE_OUT, (fits[0], fits[-1]), strict=True):
         row = tidy_terms(fit, model, {"deep": TERM}, g, ci, excluded).iloc[0].to_dict()
         row["check"] = f"without {province} (of {len(fits)} provinces left out in turn)"
         rows.append(row)
@@ -183,7 +206,16 @@ def _did_row(panel: pd.DataFrame, model: str, term: str, boot: dict, excluded: i
 
 def _ppml_row(panel: pd.DataFrame, term: str, ci: float, excluded: int) -> dict:
     """PPML of area-year spending (yuan) on every area x year, empty ones as 0, area and year
-    effects as dummies, CR1 clustered by area, t(G-1)."""
+    effects as dummies, CR1 clustered by area, t(G-1); an empty row when no area or every area is
+    in 三区三州 (the shift is then not identified)."""
+    if panel["deep"].nunique() < 2:
+        return {
+            "model": "did_ppml_levels",
+            "term": term,
+            "n_obs": len(panel),
+            "n_unknown_excluded": excluded,
+            "check": "PPML of spending levels: not estimable (no 三区三州 contrast between areas)",
+        }
     grid = pd.MultiIndex.from_product(
         [sorted(panel["area"].unique()), sorted(panel["year"].unique())], names=["area", "year"]
     ).to_frame(index=False)

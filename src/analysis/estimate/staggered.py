@@ -67,19 +67,25 @@ def exit_sample(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     ``prefecture_key`` (province|prefecture|county), ``cohort`` (exit year; 0 outside the 832) and
     ``event`` (year - cohort; missing outside the 832). Also returns the rows left out, by reason,
     counted in this order: ``multi_province``, ``non_positive_or_missing`` (spending or beneficiaries
-    not positive, or missing), ``unknown_county`` (poverty status unknown)."""
+    not positive, or missing), ``unknown_county`` (poverty status unknown), ``unknown_exit_year`` (a
+    poverty county whose exit year is missing: never guessed, neither a control nor a cohort)."""
     require_columns(data, STAGGERED_COLUMNS, "data")
     multi = (data["province"] == MULTIPLE).to_numpy(dtype=bool)
     positive = ((data["expenditure_yuan"] > 0) & (data["beneficiaries"].fillna(0) > 0)).to_numpy(
         dtype=bool
     )
     unknown = data["poverty_county"].isna().to_numpy(dtype=bool)
+    no_exit = (
+        data["poverty_county"].fillna(False).astype(bool) & data["poverty_exit_year"].isna()
+    ).to_numpy(dtype=bool)
+    kept = ~multi & positive & ~unknown
     counts = {
         "multi_province": int(multi.sum()),
         "non_positive_or_missing": int((~multi & ~positive).sum()),
         "unknown_county": int((~multi & positive & unknown).sum()),
+        "unknown_exit_year": int((kept & no_exit).sum()),
     }
-    use = data[~multi & positive & ~unknown].copy()
+    use = data[kept & ~no_exit].copy()
     use["log_cpb"] = np.log(use["expenditure_yuan"] / use["beneficiaries"].astype(float))
     prefecture = use["province"].astype(str) + "|" + use["prefecture"].astype(str)
     use["prefecture_key"] = prefecture
@@ -90,6 +96,12 @@ def exit_sample(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     use["event"] = (use["year"] - use["cohort"]).where(poor)
     use["sector"] = use["sector"].astype(str)
     return use, counts
+
+
+def unknown_rows(counts: dict[str, int]) -> int:
+    """The rows ``exit_sample`` left out for an unknown status (``n_unknown_excluded``): unknown county
+    or a poverty county without its exit year."""
+    return counts["unknown_county"] + counts["unknown_exit_year"]
 
 
 def control_columns(sample: pd.DataFrame) -> list[str]:
@@ -125,12 +137,13 @@ def check_exit_options(reference: int, control: str, cluster: str, errors: str, 
 
 
 def iw_sample(sample: pd.DataFrame, reference: int, control: str) -> tuple[pd.DataFrame, list[int]]:
-    """The rows of the interaction-weighted fit and its treated cohorts. A cohort enters when the data
-    hold its reference year (``reference`` years from exit); cohorts without one (2016 when the data
-    start in 2016: out in every year observed) are left out. ``control="last"``: the last cohort is the
+    """The rows of the interaction-weighted fit and its treated cohorts. A cohort enters when it has
+    projects in its reference year (``reference`` years from exit); cohorts without any (2016 when the
+    data start in 2016: out in every year observed; or a small cohort with no project that year) are
+    left out. ``control="last"``: the last cohort is the
     control, the never-treated are left out, and so are the years from the last cohort's exit on."""
-    first = int(sample["year"].min())
-    cohorts = sorted(c for c in sample["cohort"].unique() if c > 0 and c + reference >= first)
+    at_reference = sample.loc[sample["event"] == reference, "cohort"].unique()
+    cohorts = sorted(int(c) for c in at_reference if c > 0)
     if control == "last":
         if len(cohorts) < 2:
             raise ParameterError("control='last' needs at least two cohorts with a reference year")
@@ -238,7 +251,7 @@ def fit_exit_event_study(
                 w[i] = size[name]
         w /= w.sum()
         estimates[event] = (float(w @ fit.coef), float(w @ cov @ w))
-    excluded = counts["unknown_county"]
+    excluded = unknown_rows(counts)
     rows = event_rows(fit, "exit_event_study", estimates, ci, excluded)
     return with_reference(rows, "exit_event_study", reference, fit, excluded)
 
@@ -281,7 +294,7 @@ def fit_exit_twfe(
     fit = exit_fit(sample, regressors, cluster, errors)
     cov = fit.cov_cr1 if errors == "cr1" else fit.cov_cr3
     estimates = {e: (float(fit.coef[i]), float(cov[i, i])) for i, e in enumerate(events)}
-    excluded = counts["unknown_county"]
+    excluded = unknown_rows(counts)
     rows = event_rows(fit, "exit_twfe", estimates, ci, excluded)
     return with_reference(rows, "exit_twfe", reference, fit, excluded)
 
@@ -307,5 +320,5 @@ def fit_poverty_county_contrast(
         {"poor": "poverty_county"},
         n_clusters,
         ci,
-        counts["unknown_county"],
+        unknown_rows(counts),
     )

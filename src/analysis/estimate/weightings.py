@@ -28,6 +28,7 @@ from analysis.estimate.models import (
     EFFECT_COLUMNS,
     check_ci,
     project_sample,
+    require_deep_contrast,
 )
 from analysis.schema import require_columns
 
@@ -36,6 +37,7 @@ def _sample(data: pd.DataFrame, cluster: str) -> tuple[pd.DataFrame, np.ndarray,
     """The baseline's sample without rows lacking a cluster; cluster codes, their count, rows left out."""
     use, excluded = project_sample(data)
     use = use[use[cluster].notna()].copy()
+    require_deep_contrast(use)
     groups = pd.factorize(use[cluster])[0]
     g = int(groups.max() + 1) if len(groups) else 0
     if g < 2:

@@ -36,7 +36,9 @@ from analysis.estimate.models import check_ci
 
 CHUNK = 1024  # draws handled at once (memory: a few G x CHUNK arrays)
 WILD_TOL = 1e-4  # the interval's ends are found to this share of the CR1 standard error
-TIES = 1e-9  # relative margin below which |t*| and |t| count as equal (not exceeding)
+TIES = (
+    1e-9  # relative margin within which |t*| and |t| count as equal (and so as at least as extreme)
+)
 
 
 @dataclass(frozen=True)
@@ -167,14 +169,16 @@ def _draw_parts(signs, e, c, lev, s_e, s_x) -> tuple[np.ndarray, ...]:
 
 
 def wild_p(draws: WildDraws, beta0) -> np.ndarray | float:
-    """p-value of H0: beta = beta0 (scalar or array of beta0): the share of draws with |t*| > |t|."""
+    """p-value of H0: beta = beta0 (scalar or array of beta0): the share of draws with |t*| >= |t|
+    (a tie counts: with all 2^G sign vectors the observed one, all +1, is among them, so p >= 1/2^G
+    and a p of 0 cannot arise from too few clusters)."""
     b0 = np.atleast_1d(np.asarray(beta0, dtype=float))
     d = (draws.estimate - b0)[:, None]
     t = np.abs(d[:, 0]) / draws.std_error
     ss = np.maximum(draws.a + 2 * d * draws.b + d**2 * draws.c, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         t_star = np.abs(draws.n0 + d * draws.n1) / np.sqrt(draws.ssc * ss)
-    exceed = np.nan_to_num(t_star, nan=0.0) > t[:, None] * (1 + TIES)
+    exceed = np.nan_to_num(t_star, nan=0.0) >= t[:, None] * (1 - TIES)
     p = exceed.mean(axis=1)
     return float(p[0]) if np.ndim(beta0) == 0 else p
 
@@ -209,7 +213,11 @@ def _end(draws: WildDraws, alpha: float, half: float, tol: float) -> float:
         inner, outer = outer, draws.estimate + half * 2.0 ** (step + 1)
     else:
         return float(np.sign(half) * np.inf)
-    while abs(outer - inner) > tol * draws.std_error:
+    for _ in range(
+        200
+    ):  # far out, floats cannot split the bracket to tol: stop at their resolution
         mid = (inner + outer) / 2
+        if abs(outer - inner) <= tol * draws.std_error or mid in (inner, outer):
+            break
         inner, outer = (mid, outer) if accepted(mid) else (inner, mid)
     return float((inner + outer) / 2)

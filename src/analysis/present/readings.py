@@ -30,6 +30,11 @@ def _row(table: pd.DataFrame, model: str) -> pd.Series:
     return rows.iloc[0]
 
 
+def excluding_zero(rows: pd.DataFrame) -> int:
+    """How many rows' intervals lie wholly above or wholly below 0 (an empty end counts as neither)."""
+    return int(((rows["ci_low"] > 0) | (rows["ci_high"] < 0)).sum())
+
+
 def robustness_text(table: pd.DataFrame) -> str:
     """What the robustness table (``baseline_robustness`` and ``shift_robustness`` stacked) says:
     the range of the baseline's 三区三州 coefficient over the checks, the clustering with the widest
@@ -60,7 +65,7 @@ def robustness_text(table: pd.DataFrame) -> str:
         lines.append(
             f"- **Spending shift**: across {len(fitted)} fitted checks the shift lies between "
             f"{fitted['estimate'].min():.3f} and {fitted['estimate'].max():.3f} log points; "
-            f"intervals that exclude 0: {int((fitted['ci_low'] > 0).sum())} of {len(fitted)}."
+            f"intervals that exclude 0: {excluding_zero(fitted)} of {len(fitted)}."
         )
     for _, row in shift[shift["estimate"].isna()].iterrows():
         lines.append(f"- `{row['model']}`: {row['check']}.")
@@ -83,14 +88,18 @@ def province_text(effects: pd.DataFrame) -> str:
             (effects["model"] == f"province_random_effects{suffix}")
             & effects["term"].astype(str).str.startswith("province[")
         ]
-        pointwise = int(((blups["ci_low"] > 0) | (blups["ci_high"] < 0)).sum())
+        pointwise = excluding_zero(blups)
         together = int(
             ((blups["ci_low_simultaneous"] > 0) | (blups["ci_high_simultaneous"] < 0)).sum()
         )
         sd_text = f"{sd['estimate'].iloc[0]:.3f}" if len(sd) else "not estimated"
+        joint = (
+            f"joint test of the province effects F = {test['estimate']:.2f}, {_p(test['p_value'])}"
+            if pd.notna(test["p_value"])
+            else "no joint test of the province effects (too few clusters)"
+        )
         lines.append(
-            f"- {words[0].upper() + words[1:]}: between-province SD {sd_text} log points; joint "
-            f"test of the province effects F = {test['estimate']:.2f}, {_p(test['p_value'])}; "
+            f"- {words[0].upper() + words[1:]}: between-province SD {sd_text} log points; {joint}; "
             f"{pointwise} of {len(blups)} provinces' 95% intervals exclude 0, {together} when the "
             "intervals hold for all provinces at once."
         )
