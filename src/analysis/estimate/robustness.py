@@ -41,7 +41,13 @@ from analysis.estimate.models import (
     tidy_terms,
 )
 from analysis.estimate.regional import fit_baseline, fit_baseline_unknown_bounds
-from analysis.estimate.shift import absorbed_rows, check_start, shift_panel, shift_rows
+from analysis.estimate.shift import (
+    absorbed_rows,
+    check_start,
+    fit_panel_did,
+    shift_panel,
+    shift_rows,
+)
 from analysis.estimate.wild import check_wild_options
 from analysis.schema import POLICY_YEAR, require_columns
 
@@ -170,19 +176,8 @@ def _table(rows: list[dict]) -> pd.DataFrame:
 def _did_row(panel: pd.DataFrame, model: str, term: str, boot: dict, excluded: int, check: str):
     """The ``did`` row of ``panel`` (treat_post and year effects, area effects absorbed), its interval
     from the wild cluster bootstrap by area as reported (``boot``: ci, reps, seed)."""
-    years = sorted(panel["year"].unique())
-    year_cols = [f"year_{y}" for y in years[1:]]
-    for y in years[1:]:
-        panel[f"year_{y}"] = (panel["year"] == y).astype(float)
     try:
-        fit = fit_absorbed(
-            panel,
-            outcome="log_spend",
-            regressors=["treat_post", *year_cols],
-            absorb="area",
-            cluster="area",
-            cr3=False,
-        )
+        fit = fit_panel_did(panel, cr3=False)
         rows = shift_rows(
             fit,
             panel,

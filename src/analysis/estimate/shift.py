@@ -99,17 +99,28 @@ def fit_did(
 ) -> tuple[AbsorbedFit, pd.DataFrame, int]:
     """The difference in differences on the panel: its fit (CR3 only with ``cr3``), the panel and
     the projects left out."""
-    panel, year_cols, excluded = shift_panel(data, start)
-    fit = fit_absorbed(
+    panel, _, excluded = shift_panel(data, start)
+    return fit_panel_did(panel, convention=convention, cr3=cr3), panel, excluded
+
+
+def fit_panel_did(
+    panel: pd.DataFrame, *, convention: str = "nested", cr3: bool = True
+) -> AbsorbedFit:
+    """Log spending on ``treat_post`` and one effect per year after the panel's first (columns
+    ``year_<y>`` added to ``panel``), area effects absorbed, clustered by area (CR3 only with
+    ``cr3``)."""
+    years = sorted(panel["year"].unique())
+    for y in years[1:]:
+        panel[f"year_{y}"] = (panel["year"] == y).astype(float)
+    return fit_absorbed(
         panel,
         outcome="log_spend",
-        regressors=["treat_post", *year_cols],
+        regressors=["treat_post", *(f"year_{y}" for y in years[1:])],
         absorb="area",
         cluster="area",
         convention=convention,
         cr3=cr3,
     )
-    return fit, panel, excluded
 
 
 def convention_text(fit: AbsorbedFit) -> str:
