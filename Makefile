@@ -11,9 +11,12 @@ export MPLBACKEND := Agg
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
+# Installing also makes nbstripout this clone's git filter, so outputs of notebooks opened in JupyterLab
+# never reach a commit.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	if git rev-parse --git-dir >/dev/null 2>&1; then $(VENV)/bin/nbstripout --install; fi
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv and install the package with its dependencies
@@ -46,7 +49,8 @@ format: $(STAMP)  ## ruff format and fix, strip notebook outputs
 	$(VENV)/bin/ruff format src tests scripts benchmarks
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
-lab: $(STAMP)  ## JupyterLab on notebooks/ with the project's kernel (.venv)
+lab: $(STAMP)  ## JupyterLab on notebooks/ with the project's kernel (.venv); first makes the lab run folder reports/lab/ if there is none, so every notebook opens and runs in any order
+	test -e reports/lab || $(VENV)/bin/analysis run --out reports/lab
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 demo-data: $(STAMP)  ## regenerate data/raw/demo_register.csv and demo_truth.json (seeded)

@@ -160,8 +160,10 @@ def test_the_private_name_check_finds_each_kind_of_crossing():
 
 
 def _notebook_code(path: Path) -> str:
+    """The Python of a notebook's code cells, IPython's line magics (``%matplotlib inline``) left out."""
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    return "\n".join(line for line in code.splitlines() if not line.lstrip().startswith("%"))
 
 
 def test_no_private_name_crosses_into_a_notebook():

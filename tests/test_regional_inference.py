@@ -539,10 +539,11 @@ def test_regression_table_formats_and_special_cells():
     assert "| province[B_1] | 0.20 (0.10) | 0.20 [p < 0.01] |" in md
     assert "reference: the reference level" in md
     latex = regression_table(one, fmt="latex")
-    assert latex.startswith("\\begin{tabular}{lcc}")
-    assert "province[B\\_1] & 0.200 (0.100) & 0.200 [p < 0.001] \\\\" in latex
+    assert "\\begin{tabular}{lcc}" in latex and "\\bottomrule" in latex
+    assert "B\\_1 & 0.200 & 0.200 \\\\\n & (0.100) & [p \\textless{} 0.001] \\\\" in latex
+    assert "Province (reference: A)" in latex  # the reference row names the reference level
     page = regression_table(one, fmt="html")
-    assert "<td>0.200 [p &lt; 0.001]</td>" in page and '<p class="notes">' in page
+    assert ">[p &lt; 0.001]</td>" in page and 'class="gt_sourcenote"' in page
     assert "the interval where there is no standard error" not in md
     inverted = wild.assign(ci_low=0.05, ci_high=0.41)  # a wild interval by test inversion
     md = regression_table(pd.concat([ref, inverted], ignore_index=True), digits=2)

@@ -6,6 +6,11 @@ from __future__ import annotations
 class AnalysisError(Exception):
     """An expected problem, reported to the user as one line (no traceback)."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython (a notebook in JupyterLab or under papermill) shows these lines instead of a
+        # traceback through the library's internals.
+        return [f"{type(self).__name__}: {self}"]
+
 
 class RegisterError(AnalysisError):
     """A register that cannot be read or mapped (file, row, column and value in the message)."""

@@ -30,8 +30,16 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def read_table(path) -> pd.DataFrame:
-    """Read a CSV table written by :func:`write_table` (relative paths are taken from the project)."""
-    return pd.read_csv(resolve_path(path))
+    """Read a CSV table written by :func:`write_table` (relative paths are taken from the project).
+    A run's table that is not there stops with one sentence naming the notebook that writes it."""
+    from analysis.schema import RUN_TABLES
+
+    full = resolve_path(path)
+    if not full.is_file():
+        writer = RUN_TABLES.get(full.name)
+        how = f"run {writer} first (or `analysis run`)" if writer else "check the path"
+        raise RegisterError(f"this table does not exist yet; {how}", file=display_path(full))
+    return pd.read_csv(full)
 
 
 def _umask() -> int:

@@ -28,6 +28,7 @@ EFFECT_COLUMNS = [
     "n_obs",
     "n_clusters",
     "n_unknown_excluded",
+    "r_squared",
 ]
 
 
@@ -76,7 +77,8 @@ def tidy_terms(
     result, model: str, terms: dict[str, str], n_clusters: int, ci: float, excluded: int = 0
 ) -> pd.DataFrame:
     """One ``EFFECT_COLUMNS`` row per fitted coefficient named in ``terms`` ({statsmodels name: term
-    label}), with its ``ci`` interval, the cluster count and the rows left out as unknown."""
+    label}), with its ``ci`` interval, the cluster count, the rows left out as unknown and the model's
+    R² (empty where the fit has none)."""
     conf = result.conf_int(alpha=1 - ci)
     rows = []
     for name, term in terms.items():
@@ -92,6 +94,7 @@ def tidy_terms(
                 "n_obs": int(result.nobs),
                 "n_clusters": n_clusters,
                 "n_unknown_excluded": excluded,
+                "r_squared": float(getattr(result, "rsquared", np.nan)),
             }
         )
     return pd.DataFrame(rows, columns=EFFECT_COLUMNS)

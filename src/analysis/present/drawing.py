@@ -61,7 +61,8 @@ def finish_figure(fig, ax, *, simulated: bool, lang: str, note: str | None = Non
         )
     engine = fig.get_layout_engine()
     if engine is not None and hasattr(engine, "set"):
-        bottom = (0.091 * len(lines) + 0.052) / height
+        n_lines = "\n".join(lines).count("\n") + 1
+        bottom = (0.091 * n_lines + 0.052) / height
         engine.set(rect=(0, bottom, 1, top - bottom))
     return fig
 
@@ -129,8 +130,8 @@ def wrap_label(text: str, lang: str, width: int = 24) -> str:
     """Wrap a long label into balanced lines of at most about ``width`` half-width characters.
 
     A label with a parenthesis is broken before it when both parts fit; English breaks at spaces;
-    Chinese between characters, never inside a run of Latin letters or digits (CPI, 95%) and never
-    before closing punctuation."""
+    Chinese between characters, never inside a run of Latin letters or digits (CPI, 95%), never
+    before closing punctuation and never after an opening bracket."""
     if _units(text) <= width:
         return text
     for opening in (" (", "（"):
@@ -148,7 +149,8 @@ def wrap_label(text: str, lang: str, width: int = 24) -> str:
     lines, line = [], ""
     for token in re.findall(r"[!-~]+|.", text):
         full = _units(line) + _units(token) / 2 > target
-        if line and full and len(lines) < n - 1 and token not in "）)，。；：、":
+        breakable = token not in "）)，。；：、" and not line.endswith(("（", "("))
+        if line and full and len(lines) < n - 1 and breakable:
             lines.append(line)
             line = token
         else:

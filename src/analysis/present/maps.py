@@ -76,12 +76,23 @@ def _draw_tiles(ax, table: pd.DataFrame, data: pd.Series, norm, colormap, lang: 
         ax.text(
             r["col"],
             r["row"],
-            province_label(name, lang, short=True),
+            tile_label(name, lang),
             ha="center",
             va="center",
-            fontsize=6 if lang == "en" else 5.5,
+            fontsize=5 if lang == "en" else 6,
+            linespacing=1.0,
             color="white" if dark else "black",
+            gid=f"tile-label-{r['code']}",
         )
+
+
+def tile_label(name_en: str, lang: str) -> str:
+    """A tile's name: the English name on two lines at its space or hyphen mark (tile_grid.csv's
+    ``tile_en``, "Heilong-|jiang"), or the Chinese short name (西藏, 内蒙古 ...)."""
+    if lang == "zh":
+        return province_label(name_en, lang)
+    province_label(name_en, lang)  # checks the name and the language
+    return province_table().at[name_en, "tile_en"].replace("|", "\n").replace(" ", "\n")
 
 
 def _no_data_key(ax, lang: str) -> None:
@@ -104,15 +115,18 @@ def plot_tile_map(
     lang: str = "en",
     simulated: bool = False,
     cmap="viridis",
+    title: str | None = None,
+    colorbar_label: str | None = None,
 ):
     """Tile-grid map of the 31 mainland provinces coloured by ``values[column]``.
 
     Input: a table with one row per province: ``province`` (English names as in provinces.csv and the
     cleaned data; rows "multiple" or empty are ignored) and the numeric ``column``. Each province is
     one square placed roughly where it lies (layout: analysis/data/tile_grid.csv), labelled with its
-    ISO 3166-2:CN letters (``lang="en"``) or Chinese short name (``lang="zh"``). Provinces absent from
+    English name (``lang="en"``) or Chinese short name (``lang="zh"``). Provinces absent from
     ``values`` or with a missing value are grey (``NO_DATA_COLOR``, with a "No data" key). The
-    colourbar is labelled ``label(column, lang)``: add the column's name to labels.csv.
+    colourbar is labelled ``colorbar_label``, by default ``label(column, lang)`` (add the column's name
+    to labels.csv, with its unit); ``title`` (say the period and the prices) defaults to "By province".
     """
     table = province_table()
     data = _tile_values(values, column, table)
@@ -127,9 +141,9 @@ def plot_tile_map(
     bar = fig.colorbar(
         mpl.cm.ScalarMappable(norm=norm, cmap=colormap), ax=ax, shrink=0.55, aspect=18, pad=0.02
     )
-    bar.set_label(label(column, lang))
+    bar.set_label(label(column, lang) if colorbar_label is None else colorbar_label)
     bar.ax.tick_params(labelsize=6)
     if data.isna().any():
         _no_data_key(ax, lang)
-    ax.set_title(label("title_tile_map", lang), loc="left")
+    ax.set_title(label("title_tile_map", lang) if title is None else title, loc="left")
     return finish_figure(fig, ax, simulated=simulated, lang=lang, note="tile_note")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
+import re
 import warnings
 from pathlib import Path
 
@@ -22,11 +23,13 @@ from analysis.errors import ParameterError
 from analysis.reference import load_reference
 
 # Journal widths in inches: one column (85 mm) and two columns (175 mm); "one_column_tall" is for
-# figures with a row per province (31 rows), "one_column_map" for the tile map of provinces.
+# figures with a row per province (31 rows), "one_column_map" for the tile map of provinces,
+# "one_column_key" for a chart with a key under its rows, "map" for the tile map with province names.
 FIGSIZE = {
     "one_column": (3.35, 2.6),
     "one_column_tall": (3.35, 4.6),
     "one_column_map": (3.35, 3.7),
+    "one_column_key": (3.35, 3.3),
     "two_column": (6.9, 3.6),
 }
 
@@ -36,6 +39,29 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 
 
 LANGS = ("en", "zh")
+
+
+# The colours of the evidence ratings of docs/assumptions.md (red, amber, green), from the palette.
+RATING_COLORS = {"red": "#D55E00", "amber": "#E69F00", "green": "#009E73"}
+
+
+# The price bases the estimators write (``price_basis`` columns), as patterns -> the label key that
+# says the same in either language (the year, when there is one, is the field ``year``).
+PRICE_BASES = (
+    (r"nominal yuan", "price_nominal"),
+    (r"nominal yuan of (?P<year>\d{4})", "price_nominal_year"),
+    (r"constant (?P<year>\d{4}) yuan \(CPI\)", "price_constant"),
+    (r"constant yuan \(CPI\)", "price_constant_any"),
+    (
+        r"constant (?P<year>\d{4}) international dollars \(CPI, then PPP of \d{4}\)",
+        "price_ppp_deflate",
+    ),
+    (r"current international dollars \(PPP of each year\)", "price_ppp_current"),
+    (
+        r"constant (?P<year>\d{4}) international dollars \(PPP of each year, then dollar prices\)",
+        "price_ppp_convert",
+    ),
+)
 
 
 # matplotlib's warning when a character is in none of the fonts (it then draws an empty box).
@@ -69,6 +95,31 @@ def label(key: str, lang: str = "en", **fields) -> str:
     table = load_reference("labels").set_index("key")
     text = table.loc[key, lang] if key in table.index else key
     return text.format(**fields) if fields else text
+
+
+def price_basis_text(basis: str, lang: str = "en") -> str:
+    """The ``price_basis`` text of a table (e.g. "constant 2018 yuan (CPI)") in ``lang``: in Chinese
+    "2018年不变价（CPI）". A basis of another form is refused (its words would stay English)."""
+    for pattern, key in PRICE_BASES:
+        hit = re.fullmatch(pattern, str(basis))
+        if hit:
+            return label(key, lang, **hit.groupdict())
+    raise ParameterError(f"unknown price basis {basis!r}: add its pattern to style.PRICE_BASES")
+
+
+def period_text(years, lang: str = "en") -> str:
+    """The period of ``years`` (integers): "2016–2020" (one year: "2018"); in Chinese with 年."""
+    years = sorted({int(y) for y in years})
+    if not years:
+        raise ParameterError("no years to state a period for")
+    text = str(years[0]) if years[0] == years[-1] else f"{years[0]}\u2013{years[-1]}"
+    return f"{text}年" if lang == "zh" else text
+
+
+def currency_unit(basis: str) -> str:
+    """The label key of cost per beneficiary in the currency of ``basis`` (yuan or international
+    dollars per person)."""
+    return "cost_per_beneficiary_usd" if "dollars" in str(basis) else "cost_per_beneficiary"
 
 
 @contextlib.contextmanager

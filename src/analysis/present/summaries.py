@@ -59,10 +59,17 @@ _BENCHMARKS = (
 )
 
 
+# How the shipped published-totals table says "the source of the row above" (a row of the same
+# release); every row read from the table carries the source itself.
+SAME_SOURCE = "same as above"
+
+
 def _published_totals() -> pd.DataFrame:
-    """The shipped published-totals table, with ``value`` as a number (in its row's ``unit``)."""
+    """The shipped published-totals table, with ``value`` as a number (in its row's ``unit``) and
+    each row's own ``source`` (a "same as above" replaced by the source it refers to)."""
     pub = load_reference("published_totals")
     pub["value"] = pub["value"].astype(float)
+    pub["source"] = pub["source"].mask(pub["source"].str.strip().eq(SAME_SOURCE)).ffill()
     return pub
 
 

@@ -1,16 +1,33 @@
-"""Regression tables for papers: several tidy effect tables side by side, as Markdown, HTML or LaTeX, with
-standard errors under estimates, stars and observation counts.
+"""Regression tables for papers: several tidy effect tables side by side, with standard errors under
+estimates, stars, fixed effects, clusters and observation counts.
+
+HTML and LaTeX are drawn by great-tables (:mod:`analysis.present.booktables`): terms in words from the
+label table, columns numbered (1), (2), ... under their model labels, the reference level of a factor
+named in its heading, notes once, booktabs rules. Markdown is the plain grid of the first version
+(raw term names), kept as it was.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from great_tables import GT
 
 from analysis.errors import ParameterError
+from analysis.present.booktables import (
+    book_gt,
+    check_lang,
+    factor_of,
+    p_text,
+    rule_above,
+    table_html,
+    table_latex,
+    term_label,
+    value_label,
+)
+from analysis.present.style import label as label_text
 from analysis.schema import require_columns
 
 TABLE_FORMATS = ("markdown", "html", "latex")
@@ -84,26 +101,6 @@ def _count(values: pd.Series) -> str:
     return str(vals[0]) if len(vals) == 1 else f"{vals[0]}-{vals[-1]}"
 
 
-def _latex_escape(text: str) -> str:
-    out = []
-    for ch in str(text):
-        out.append(
-            {
-                "\\": r"\textbackslash{}",
-                "&": r"\&",
-                "%": r"\%",
-                "$": r"\$",
-                "#": r"\#",
-                "_": r"\_",
-                "{": r"\{",
-                "}": r"\}",
-                "~": r"\textasciitilde{}",
-                "^": r"\textasciicircum{}",
-            }.get(ch, ch)
-        )
-    return "".join(out)
-
-
 def regression_table(
     tables: Mapping[str, pd.DataFrame] | pd.DataFrame,
     *,
@@ -111,6 +108,7 @@ def regression_table(
     notes: str | Sequence[str] | None = None,
     stars: bool = False,
     digits: int = 3,
+    lang: str = "en",
 ) -> str:
     """Several models side by side, as a Markdown, HTML or LaTeX string, from tidy tables only.
 
@@ -121,14 +119,22 @@ def regression_table(
     interval but no standard error (the wild bootstrap row, its interval by test inversion),
     ``estimate [p = ...]`` where there is only a p-value, ``reference`` for a reference level, and
     is empty where a model has no such term. With ``stars``: * p < 0.10, ** p < 0.05, *** p < 0.01
-    from ``p_value``. Footer rows: observations and clusters. The notes line states each column's
-    number of clusters, its ``inference`` text where the table has one, the bootstrap draws and seed
-    where the table has them, then ``notes``.
+    from ``p_value``.
+
+    ``fmt="markdown"``: the plain grid with raw term names, observations and clusters, then one
+    notes line (each column's clusters, ``inference`` text, bootstrap draws and seed, ``notes``).
+    ``fmt="html"`` and ``"latex"``: :func:`regression_gt` in ``lang`` rendered by great-tables
+    (HTML fragment; LaTeX ``table`` with booktabs rules).
     """
     if fmt not in TABLE_FORMATS:
         raise ParameterError(f"fmt must be one of {TABLE_FORMATS}, got {fmt!r}")
-    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 10:
-        raise ParameterError(f"digits must be an integer from 0 to 10, got {digits!r}")
+    if fmt == "html":
+        return table_html(regression_gt(tables, notes=notes, stars=stars, digits=digits, lang=lang))
+    if fmt == "latex":
+        gt = regression_gt(tables, notes=notes, stars=stars, digits=digits, lang=lang)
+        return table_latex(gt, midrule_before=label_text("col_fixed_effects", lang))
+    _check_digits(digits)
+    check_lang(lang)
     notes = _note_list(notes)
     columns = _table_columns(tables)
     body, n_obs, n_clu = _body(columns, digits, stars)
@@ -136,7 +142,12 @@ def regression_table(
     grid = pd.concat([body, footer[body.columns]])
     grid.index.name = "term"
     note = " ".join(_note_lines(columns, n_clu, body, stars, notes))
-    return _RENDERERS[fmt](grid, len(body), note)
+    return _markdown(grid, len(body), note)
+
+
+def _check_digits(digits) -> None:
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 10:
+        raise ParameterError(f"digits must be an integer from 0 to 10, got {digits!r}")
 
 
 def _note_list(notes) -> list[str]:
@@ -209,26 +220,210 @@ def _markdown(grid: pd.DataFrame, n_body: int, note: str) -> str:
     return "\n".join(out) + f"\n\nNotes: {note}\n"
 
 
-def _html(grid: pd.DataFrame, n_body: int, note: str) -> str:
-    """The grid as an HTML table (text escaped), then the notes paragraph."""
-    table = grid.to_html(escape=True, na_rep="")
-    return f'{table}\n<p class="notes">Notes: {html.escape(note)}</p>\n'
+# The fixed effects of the report's models (label keys), by model name; a table's own
+# ``fixed_effects`` column, where it has one, takes precedence.
+_SECTOR_YEAR = (
+    "baseline",
+    "baseline_cr1",
+    "baseline_cr3",
+    "baseline_wild",
+    "baseline_twoway",
+    "baseline_unknown_as_deep",
+    "baseline_unknown_as_not_deep",
+    "baseline_spending_weighted",
+    "baseline_ppml",
+    "cluster_org_cr3",
+    "cluster_org",
+    "cluster_prefecture",
+    "cluster_province",
+    "cluster_twoway",
+    "leave_one_province_out_min",
+    "leave_one_province_out_max",
+    "heterogeneity_sector",
+    "poverty_county_contrast",
+)
+_AREA_YEAR = (
+    "did",
+    "did_cr1",
+    "did_cr3",
+    "did_ri",
+    "did_wild",
+    "event_study",
+    "did_without_2017",
+    "did_pure_controls",
+    "did_ppml_levels",
+    "did_placebo",
+)
+MODEL_FIXED_EFFECTS: dict[str, str] = {
+    **dict.fromkeys(_SECTOR_YEAR, "fe_sector_year"),
+    **dict.fromkeys(_AREA_YEAR, "fe_area_year"),
+    "org_fixed_effects": "fe_org_sector_year",
+    "province_fixed_effects": "fe_province_sector_year",
+    "province_fixed_effects_given_deep": "fe_province_sector_year",
+    "province_random_effects": "fe_sector_year_re",
+    "province_random_effects_given_deep": "fe_sector_year_re",
+    "exit_event_study": "fe_county_sector_year",
+    "exit_twfe": "fe_county_sector_year",
+}
+# The reference level of a factor whose reference has no row of its own in the tidy tables (the
+# baseline's sector dummies: industry, as in its formula); a row with estimate and standard error 0
+# and no p-value marks the reference where a table has one.
+FACTOR_REFERENCES: dict[str, str] = {"sector": "industry"}
 
 
-def _latex(grid: pd.DataFrame, n_body: int, note: str) -> str:
-    """The grid as a LaTeX tabular (a rule before the footer's first row), then the notes."""
-    k = len(grid.columns)
-    out = [r"\begin{tabular}{l" + "c" * k + "}", r"\hline"]
-    out.append(" & ".join(_latex_escape(c) for c in ["", *grid.columns]) + r" \\")
-    out.append(r"\hline")
-    for i, (term, row) in enumerate(grid.iterrows()):
-        if i == n_body:
-            out.append(r"\hline")
-        out.append(" & ".join(_latex_escape(c) for c in [term, *row]) + r" \\")
-    out += [r"\hline", r"\end{tabular}", r"\par\smallskip"]
-    out.append(r"{\footnotesize Notes: " + _latex_escape(note) + "}")
-    return "\n".join(out) + "\n"
+def _is_reference(row) -> bool:
+    est, se, p = _num(row["estimate"]), _num(row["std_error"]), _num(row["p_value"])
+    return est == 0 and se == 0 and not np.isfinite(p)
 
 
-# One renderer per format of ``TABLE_FORMATS``: (grid, number of term rows, notes line) -> text.
-_RENDERERS = {"markdown": _markdown, "html": _html, "latex": _latex}
+def _two_lines(row, digits: int, stars: bool, lang: str) -> tuple[str, str, str]:
+    """A cell as (estimate line, line below it, kind of the line below: se, interval, p or "")."""
+    if _is_reference(row):
+        return label_text("reference_cell", lang), "", ""
+    est, se, p = _num(row["estimate"]), _num(row["std_error"]), _num(row["p_value"])
+    top = f"{est:,.{digits}f}" + (_stars(p) if stars else "")
+    if np.isfinite(se):
+        return top, f"({se:,.{digits}f})", "se"
+    low, high = _num(row.get("ci_low")), _num(row.get("ci_high"))
+    if np.isfinite(low) and np.isfinite(high):
+        return top, f"[{low:,.{digits}f}, {high:,.{digits}f}]", "interval"
+    if np.isfinite(p):
+        return top, f"[p {p_text(p) if p_text(p).startswith('<') else '= ' + p_text(p)}]", "p"
+    return top, "", ""
+
+
+def _references(columns) -> dict[str, str]:
+    """{factor: reference level}: the levels marked as reference rows, else ``FACTOR_REFERENCES``."""
+    refs = dict(FACTOR_REFERENCES)
+    for _, part in columns:
+        for _, row in part.iterrows():
+            factor = factor_of(str(row["term"]))
+            if factor and _is_reference(row):
+                refs[factor[0]] = factor[1]
+    return refs
+
+
+def _term_rows(columns, digits: int, stars: bool, lang: str) -> tuple[list[list[str]], set]:
+    """The body: per term a row of estimates and a row below (standard errors, intervals or
+    p-values), a heading row "Factor (reference: level)" before a factor's first level; the
+    reference level's own rows are left out (the heading names it). Also the kinds of lines below."""
+    refs = _references(columns)
+    cells = {(label_, str(r["term"])): r for label_, part in columns for _, r in part.iterrows()}
+    terms = list(dict.fromkeys(str(t) for _, part in columns for t in part["term"]))
+    rows, kinds, seen = [], set(), set()
+    for term in terms:
+        factor = factor_of(term)
+        if factor and refs.get(factor[0]) == factor[1]:
+            continue
+        if factor and factor[0] not in seen:
+            seen.add(factor[0])
+            name, ref = term_label(factor[0], lang), refs.get(factor[0])
+            heading = name
+            if ref is not None:
+                ref_label = term_label(f"{factor[0]}[{ref}]", lang)
+                heading = label_text("reference_of", lang, factor=name, level=ref_label)
+            rows.append([heading] + [""] * len(columns))
+        lines = [
+            _two_lines(cells[(lab, term)], digits, stars, lang)
+            if (lab, term) in cells
+            else ("", "", "")
+            for lab, _ in columns
+        ]
+        kinds |= {k for _, _, k in lines if k}
+        rows.append([term_label(term, lang)] + [top for top, _, _ in lines])
+        if any(below for _, below, _ in lines):
+            rows.append([""] + [below for _, below, _ in lines])
+    return rows, kinds
+
+
+def _fixed_effects(part: pd.DataFrame, lang: str) -> str:
+    if "fixed_effects" in part.columns and part["fixed_effects"].notna().any():
+        return str(part["fixed_effects"].dropna().iloc[0])
+    key = MODEL_FIXED_EFFECTS.get(str(part["model"].iloc[0]))
+    return label_text(key, lang) if key else ""
+
+
+def _footer_rows(columns, lang: str) -> list[list[str]]:
+    """Fixed effects, clusters, observations, and R² where a table has ``r_squared``."""
+    rows = [
+        [label_text("col_fixed_effects", lang)] + [_fixed_effects(p, lang) for _, p in columns],
+        [label_text("col_n_clusters", lang)] + [_count_text(p["n_clusters"]) for _, p in columns],
+        [label_text("col_n_obs", lang)] + [_count_text(p["n_obs"]) for _, p in columns],
+    ]
+    if any("r_squared" in p.columns and p["r_squared"].notna().any() for _, p in columns):
+        r2 = [
+            f"{p['r_squared'].dropna().iloc[0]:.3f}"
+            if "r_squared" in p.columns and p["r_squared"].notna().any()
+            else ""
+            for _, p in columns
+        ]
+        rows.append([label_text("col_r_squared", lang), *r2])
+    return rows
+
+
+def _count_text(values: pd.Series) -> str:
+    """A column's counts with thousands separators: one value, or the range low-high."""
+    vals = sorted({int(v) for v in values.dropna()})
+    if not vals:
+        return ""
+    return f"{vals[0]:,}" if len(vals) == 1 else f"{vals[0]:,}\u2013{vals[-1]:,}"
+
+
+def _gt_notes(columns, kinds: set, stars: bool, notes: list, lang: str) -> list[str]:
+    """The notes, each sentence once: how to read the cells, each distinct ``inference`` text with
+    the columns it holds for, the star legend, then the caller's notes."""
+    out = [label_text(f"cells_{k}", lang) for k in ("se", "interval", "p") if k in kinds]
+    by_text: dict[str, list[str]] = {}
+    for j, (_, part) in enumerate(columns, start=1):
+        for text in _column_note(part):
+            by_text.setdefault(text, []).append(f"({j})")
+    colon = "：" if lang == "zh" else ": "
+    out += [f"{', '.join(cols)}{colon}{text}" for text, cols in by_text.items()]
+    if stars:
+        out.append(label_text("stars_legend", lang))
+    return list(dict.fromkeys([*out, *notes]))
+
+
+def regression_gt(
+    tables: Mapping[str, pd.DataFrame] | pd.DataFrame,
+    *,
+    notes: str | Sequence[str] | None = None,
+    stars: bool = False,
+    digits: int = 3,
+    lang: str = "en",
+    title: str | None = None,
+) -> GT:
+    """The regression table as a great-tables GT (see :func:`regression_table` for ``tables``):
+    columns (1), (2), ... under their model labels (and the dict keys above them), terms in words
+    from the label table in ``lang``, each estimate with its standard error, or its interval
+    [low, high] where there is none, on the line below, a factor's heading naming its reference
+    level, footer rows for fixed effects, clusters, observations (and R² where the tables have
+    ``r_squared``), notes once each."""
+    _check_digits(digits)
+    check_lang(lang)
+    notes = _note_list(notes)
+    columns = _table_columns(tables)
+    body, kinds = _term_rows(columns, digits, stars, lang)
+    footer = _footer_rows(columns, lang)
+    ids = [f"c{j}" for j in range(1, len(columns) + 1)]
+    cells = pd.DataFrame([*body, *footer], columns=["term", *ids])
+    gt = book_gt(
+        cells,
+        table_id="tbl-regression",
+        stub="term",
+        headers={c: f"({j})" for j, c in enumerate(ids, start=1)},
+        title=title,
+        notes=_gt_notes(columns, kinds, stars, notes, lang),
+    )
+    gt = gt.cols_align("center", columns=ids)
+    for j, (_, part) in enumerate(columns):
+        gt = gt.tab_spanner(value_label(part["model"].iloc[0], lang), [ids[j]], id=f"m{j + 1}")
+    if isinstance(tables, Mapping):
+        keys = [str(k) for k in tables]
+        groups = [
+            [ids[j] for j, (lab, _) in enumerate(columns) if lab.split(": ")[0] == k] for k in keys
+        ]
+        for k, (key, cols) in enumerate(zip(keys, groups, strict=True)):
+            gt = gt.tab_spanner(key, cols, id=f"g{k + 1}", level=1)
+    gt = gt.tab_options(table_body_hlines_style="none", stub_border_style="none")
+    return rule_above(gt, len(body))

@@ -31,6 +31,11 @@ OUTPUT_FOLDERS = ("processed_dir", "tables_dir", "figures_dir")
 _CONSTRAINT = re.compile(r"\[(?P<kind>[a-z][a-z A-Z]*?)(?::\s*(?P<args>[^\]]*))?\]\s*$")
 
 
+# Parameters whose constraint says they are paths: a relative value is made absolute by the caller's
+# rule (the working directory on the command line).
+PATH_KINDS = ("existing files", "existing file or empty", "folder inside the run")
+
+
 def constraint_of(help_text: str) -> tuple[str, str] | None:
     """The (kind, arguments) written at the end of a parameter's help, or None."""
     m = _CONSTRAINT.search(help_text or "")
@@ -196,15 +201,22 @@ def check_values(params: dict, declared: dict[str, dict[str, dict]], **context) 
             raise ParameterError(f"parameter {name}={_short(shown)}: {problem}")
 
 
+def notebook_defaults(spec: dict[str, dict]) -> dict:
+    """One notebook's own default values (``spec``: papermill's reading of its parameters cell)."""
+    out = {}
+    for name, info in spec.items():
+        try:
+            out[name] = ast.literal_eval(str(info.get("default")))
+        except (ValueError, SyntaxError):
+            continue
+    return out
+
+
 def _defaults(declared: dict[str, dict[str, dict]]) -> dict:
     """The notebooks' own default values (for constraints that compare two parameters)."""
     out = {}
     for spec in declared.values():
-        for name, info in spec.items():
-            try:
-                out[name] = ast.literal_eval(str(info.get("default")))
-            except (ValueError, SyntaxError):
-                continue
+        out.update(notebook_defaults(spec))
     return out
 
 

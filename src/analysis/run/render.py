@@ -1,16 +1,15 @@
-"""Rendering a run: each executed notebook as HTML with its inputs hidden (timing and other volatile
-metadata removed, consecutive stream outputs joined, so the same run gives the same bytes), and the
-run's ``index.html`` linking the pages, tables and figures with the manifest's hashes.
+"""Rendering a run's notebooks: each executed notebook as HTML with its inputs hidden (timing and other
+volatile metadata removed, consecutive stream outputs joined, so the same run gives the same bytes), no
+script from the network and a link back to the run's index page (``analysis.run.site``).
 """
 
 from __future__ import annotations
 
-import html
-import json
+from importlib import resources
 from pathlib import Path
 
 from analysis.outputs import write_text
-from analysis.schema import NOTEBOOKS
+from analysis.run.site import heading_text, site_text
 
 
 def _strip_volatile(nb) -> None:
@@ -39,63 +38,48 @@ def _strip_volatile(nb) -> None:
             cell["outputs"] = outputs
 
 
-def render_html(notebook_path: Path, html_path: Path) -> Path:
-    """Render an executed notebook to HTML without input cells and without volatile metadata."""
+def _translate_headings(nb, lang: str) -> None:
+    """Markdown headings in ``lang`` (the report site's text table); the prose stays as written."""
+    if lang == "en":
+        return
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = []
+        for line in cell.source.splitlines():
+            hashes, _, text = line.partition(" ")
+            if hashes and set(hashes) == {"#"} and text:
+                line = f"{hashes} {heading_text(text, lang)}"
+            lines.append(line)
+        cell.source = "\n".join(lines)
+
+
+def _template_dir() -> str:
+    return str(resources.files("analysis") / "data" / "nbconvert")
+
+
+def render_html(notebook_path: Path, html_path: Path, *, lang: str = "en") -> Path:
+    """Render an executed notebook to HTML without input cells and without volatile metadata, with
+    headings in ``lang``, no script loaded from the network (the page opens offline) and a link back to
+    the run's index page."""
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook_path, as_version=4)
     _strip_volatile(nb)
+    _translate_headings(nb, lang)
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        template_name="lab",
+        extra_template_paths=[_template_dir()],
+        template_file="offline.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        language_code="zh" if lang == "zh" else "en",
     )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook_path.stem}})
+    resources_ = {
+        "metadata": {"name": notebook_path.stem},
+        "back_label": site_text("back", lang),
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources_)
     return write_text(body, html_path)
-
-
-def index_html(out: Path, manifest: dict) -> str:
-    """The run's index page: the simulated-data banner, the notebooks' pages, figures, tables,
-    parameters and input hashes (no times, so the same run gives the same page)."""
-    e = html.escape
-    simulated = manifest.get("simulated_input")
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Run {e(manifest['run'])}</title>",
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
-        "img{max-width:100%;border:1px solid #ddd}.sim{color:#D55E00;font-weight:bold}"
-        "td,th{padding:2px 8px;text-align:left}</style></head><body>",
-        f"<h1>Run {e(manifest['run'])}</h1>",
-    ]
-    if simulated:
-        parts.append(
-            "<p class='sim'>Illustrative — the input is the SIMULATED demo register; "
-            "no number here describes real projects.</p>"
-        )
-    parts.append(  # no times here, so the same run gives the same page; manifest.json has them
-        f"<p>Status: {e(manifest['status'])}. Times, versions and output hashes: "
-        "<a href='manifest.json'>manifest.json</a>.</p><h2>Notebooks</h2><ul>"
-    )
-    for name in NOTEBOOKS:
-        parts.append(
-            f"<li><a href='html/{name}.html'>{name}</a> "
-            f"(<a href='notebooks/{name}.ipynb'>ipynb</a>)</li>"
-        )
-    parts.append("</ul><h2>Figures</h2>")
-    for png in sorted((out / "figures").glob("*.png")):
-        stem = png.stem
-        parts.append(
-            f"<figure><img src='figures/{e(png.name)}' alt='{e(stem)}'><figcaption>{e(stem)}: "
-            f"<a href='figures/{e(stem)}.svg'>SVG</a> · <a href='figures/{e(stem)}.pdf'>PDF"
-            "</a></figcaption></figure>"
-        )
-    parts.append("<h2>Tables</h2><ul>")
-    for csv_path in sorted((out / "tables").glob("*.csv")):
-        parts.append(f"<li><a href='tables/{e(csv_path.name)}'>{e(csv_path.name)}</a></li>")
-    parts.append("</ul><h2>Parameters</h2><table>")
-    for k, v in sorted(manifest["parameters"].items()):
-        parts.append(f"<tr><th>{e(k)}</th><td>{e(json.dumps(v, ensure_ascii=False))}</td></tr>")
-    parts.append("</table><h2>Input files</h2><table>")
-    for k, v in sorted(manifest["inputs"].items()):
-        parts.append(f"<tr><th>{e(k)}</th><td><code>sha256 {e(v)}</code></td></tr>")
-    parts.append("</table></body></html>\n")
-    return "".join(parts)

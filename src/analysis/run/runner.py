@@ -37,18 +37,14 @@ from analysis.run.folders import (
 )
 from analysis.run.parameters import (
     OUTPUT_FOLDERS,
+    PATH_KINDS,
     check_types,
     check_values,
     constraint_of,
     declared_parameters,
 )
-from analysis.run.render import index_html, render_html
+from analysis.run.record import parameters_used, record_parameters
 from analysis.schema import NOTEBOOKS, is_simulated
-
-# Parameters whose constraint says they are paths: a relative value is made absolute by the caller's
-# rule (the working directory on the command line).
-PATH_KINDS = ("existing files", "existing file or empty", "folder inside the run")
-
 
 _VERSIONED = (
     "analysis",
@@ -214,6 +210,8 @@ class _Run:
             "versions": _versions(),
             "inputs": {str(p): file_sha256(p) for p in raw_paths if p.is_file()},
             "simulated_input": None,  # known once the data are cleaned (see finish)
+            "lang": final.get("lang", "en"),  # of the report site (index and notebook headings)
+            "parameters_used": parameters_used(declared, final, default_parameters(out), out),
         }
 
     def job(self, name: str) -> tuple:
@@ -252,6 +250,8 @@ class _Run:
     def execute(self, parallel: bool) -> None:
         import time
 
+        from analysis.run.render import render_html  # nbconvert: imported when a run starts
+
         (self.building / "notebooks").mkdir()
         stages = [tuple(n for n in st if n in self.paths) for st in STAGES]
         stages += [(n,) for n in self.paths if not any(n in st for st in STAGES)]
@@ -266,15 +266,23 @@ class _Run:
                 )
             for name in stage:
                 nb = self.building / "notebooks" / f"{name}.ipynb"
-                render_html(nb, self.building / "html" / f"{name}.html")
+                record_parameters(nb, self.manifest["notebooks"][name]["parameters"], self.out)
+                lang = self.manifest["lang"]
+                render_html(nb, self.building / "html" / f"{name}.html", lang=lang)
 
     def finish(self) -> None:
+        # Tables and figures libraries imported only once a run has succeeded (a refused run stays fast
+        # and writes no font cache).
+        from analysis.run.reporting import write_table_files
+        from analysis.run.site import index_html
+
         b = self.building
         for scratch in b.glob(".worker-*"):
             scratch.unlink()
         shutil.rmtree(b / ".runtime", ignore_errors=True)
         self.manifest.update(status="succeeded", finished=_now())
         self.manifest["simulated_input"] = _simulated(b / "processed" / "projects.parquet")
+        write_table_files(b / "tables", lang=self.manifest["lang"])
         self.manifest["outputs"] = _hashes(b)
         write_text(index_html(b, self.manifest), b / "index.html")
         self.manifest["outputs"]["index.html"] = file_sha256(b / "index.html")
