@@ -752,7 +752,7 @@ def test_a_worker_whose_run_died_before_it_started_ends_at_once(tmp_path):
     is then init, or a subreaper) ends instead of waiting on the wrong parent forever."""
     code = (
         "import sys, time\n"
-        "from analysis.run.runner import worker_init\n"
+        "from analysis.run.kernels import worker_init\n"
         "worker_init(sys.argv[1], 999999999)\n"
         "time.sleep(30)\n"
     )

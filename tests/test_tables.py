@@ -229,3 +229,76 @@ def test_reconciliation_rows_each_carry_their_source(demo_data):
     assert rec["source"].str.len().gt(0).all()
     projects = rec.set_index("measure").loc["projects", "source"]
     assert projects.startswith("Ministry of Civil Affairs press conference")
+
+
+def test_province_table_names_the_between_province_sd_and_prints_it_after_the_provinces():
+    rows = [
+        ("province[Tibet]", 0.333, np.nan, 0.27, 0.396, np.nan),
+        ("between_province_sd", 0.104, np.nan, 0.076, 0.143, np.nan),
+        ("province[Jiangxi]", -0.134, np.nan, -0.233, -0.034, np.nan),
+    ]
+    table = pd.concat(
+        [
+            effect("province_random_effects", rows),
+            effect("province_random_effects_given_deep", rows[:2]),
+        ]
+    ).assign(ci_low_simultaneous=-1.0, ci_high_simultaneous=1.0)
+    cells = cells_of(table_html(publication_table(table, "province_effects")))
+    stubs = [c for c in cells if c in ("Tibet", "Jiangxi") or c.startswith("Between")]
+    sd = "Between-province SD (spread of the province effects)"
+    assert stubs == ["Jiangxi", "Tibet", sd, "Tibet", sd]
+    assert "between_province_sd" not in cells
+    zh = cells_of(table_html(publication_table(table, "province_effects", lang="zh")))
+    assert "省份间标准差（省份效应的离散程度）" in zh and "西藏" in zh
+
+
+def test_reconciliation_prints_the_household_caution_in_persons_per_household(demo_data):
+    rec = reconcile_published(demo_data)
+    caution = rec[rec["measure"].str.contains("per registered poor household")]
+    assert caution["unit"].tolist() == ["persons per household"]
+    en = cells_of(table_html(publication_table(caution, "reconciliation")))
+    zh = cells_of(table_html(publication_table(caution, "reconciliation", lang="zh")))
+    assert "persons per household" in en and "persons" not in en
+    assert "人/户" in zh and "人" not in zh
+
+
+def test_regression_column_groups_are_words_of_the_label_table_in_either_language():
+    keyed = {"regression_baseline": BASE, "regression_spending_shift": WILD}
+    zh = regression_table(keyed, fmt="html", lang="zh")
+    assert "基准模型" in zh and "支出转移" in zh and "regression_" not in zh
+    en = regression_table(keyed, fmt="latex")
+    assert "Spending shift" in en and "regression" not in en
+    assert regression_table(keyed, fmt="html") == regression_table(
+        {"Baseline": BASE, "Spending shift": WILD}, fmt="html"
+    ), "a key the label table does not have is printed as it is"
+
+
+def test_every_printed_table_of_the_notebooks_follows_the_runs_lang():
+    """`analysis run -p lang '"zh"'` prints the notebooks' tables and regression_table.html/.tex in
+    Chinese, and a run of some notebooks only (01, 02) takes lang too."""
+    import ast
+    from pathlib import Path
+
+    import nbformat
+    import papermill as pm
+
+    printers = {"publication_table", "regression_table", "regression_gt"}
+    for path in sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(
+            c.source for c in nb.cells if c.cell_type == "code" and not c.source.startswith("%")
+        )
+        calls = [
+            node
+            for node in ast.walk(ast.parse(code))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in printers
+        ]
+        if not calls and "save_standard_figures" not in code:
+            continue
+        assert "lang" in pm.inspect_notebook(str(path)), path.stem
+        for call in calls:
+            keywords = {k.arg: k.value for k in call.keywords}
+            assert isinstance(keywords.get("lang"), ast.Name), (path.stem, ast.unparse(call))
+            assert keywords["lang"].id == "lang", (path.stem, ast.unparse(call))

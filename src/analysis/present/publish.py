@@ -58,13 +58,16 @@ class Col:
 @dataclass(frozen=True)
 class TableSpec:
     """A table of the report: ``rows`` {column: values kept} (compared as text), ``columns`` in
-    order (the first is the row label), ``sort`` columns, ``notes`` label keys (each printed once)."""
+    order (the first is the row label), ``sort`` columns, ``last`` {column: values} rows printed
+    after the others of their group (a summary row under the rows it summarises), ``notes`` label
+    keys (each printed once)."""
 
     title: str
     columns: tuple[Col, ...]
     rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sort: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    last: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 _REGION = {"true": "deep_poverty_area", "false": "elsewhere", "unknown": "deep_unknown"}
@@ -250,6 +253,7 @@ PUBLICATION_TABLES: dict[str, TableSpec] = {
         ),
         rows={"model": ("province_random_effects", "province_random_effects_given_deep")},
         sort=("model", "estimate"),
+        last={"term": ("between_province_sd",)},
         notes=("note_province_effects",),
     ),
     "robustness": TableSpec(
@@ -311,12 +315,17 @@ def _column_text(table: pd.DataFrame, col: Col, lang: str) -> pd.Series:
 
 
 def _rows(table: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    """The rows an entry keeps, in the table's order or sorted by the entry's ``sort``."""
+    """The rows an entry keeps, in the table's order or sorted by the entry's ``sort``; rows of the
+    entry's ``last`` after the others of their group (the first sort column)."""
     keep = pd.Series(True, index=table.index)
     for column, values in spec.rows.items():
         keep &= table[column].astype(str).isin(values)
     rows = table[keep]
-    return rows.sort_values(list(spec.sort), kind="stable") if spec.sort else rows
+    late = pd.Series(False, index=rows.index)
+    for column, values in spec.last.items():
+        late |= rows[column].astype(str).isin(values)
+    order = [*spec.sort[:1], "_last", *spec.sort[1:]] if spec.sort else ["_last"]
+    return rows.assign(_last=late).sort_values(order, kind="stable").drop(columns="_last")
 
 
 def publication_table(
@@ -339,7 +348,7 @@ def publication_table(
     if notes is not None and not isinstance(notes, str | list):
         raise ParameterError("notes must be a string or a list of strings")
     spec = PUBLICATION_TABLES[kind]
-    need = [*spec.rows, *spec.sort, *(s for c in spec.columns for s in c.sources())]
+    need = [*spec.rows, *spec.sort, *spec.last, *(s for c in spec.columns for s in c.sources())]
     require_columns(table, need, f"table for {kind!r}")
     rows = _rows(table, spec)
     if rows.empty:

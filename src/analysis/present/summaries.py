@@ -230,7 +230,7 @@ def _reconciliation_row(hit, value, threshold: float) -> dict:
 
 
 def _household_caution_row(pub: pd.DataFrame, data: pd.DataFrame) -> dict:
-    """Persons per registered poor household (persons), published (national social organizations)
+    """Persons per registered poor household (persons per household), published (national social organizations)
     against the data of the same years: a caution, not a household size."""
     persons = _published_row(pub, _NATIONAL, "registered poor persons reached")
     households = _published_row(pub, _NATIONAL, "registered poor households reached")
@@ -241,7 +241,7 @@ def _household_caution_row(pub: pd.DataFrame, data: pd.DataFrame) -> dict:
         "scope": _NATIONAL,
         "period": persons["period"],
         "measure": "persons per registered poor household (caution)",
-        "unit": "persons",
+        "unit": "persons per household",
         "published": pub_ratio,
         "data": data_ratio,
         "difference": data_ratio - pub_ratio,

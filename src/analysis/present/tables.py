@@ -394,7 +394,8 @@ def regression_gt(
     title: str | None = None,
 ) -> GT:
     """The regression table as a great-tables GT (see :func:`regression_table` for ``tables``):
-    columns (1), (2), ... under their model labels (and the dict keys above them), terms in words
+    columns (1), (2), ... under their model labels (and the dict keys above them, in words from the
+    label table where it has the key, e.g. ``regression_few_cluster_checks``), terms in words
     from the label table in ``lang``, each estimate with its standard error, or its interval
     [low, high] where there is none, on the line below, a factor's heading naming its reference
     level, footer rows for fixed effects, clusters, observations (and R² where the tables have
@@ -424,6 +425,6 @@ def regression_gt(
             [ids[j] for j, (lab, _) in enumerate(columns) if lab.split(": ")[0] == k] for k in keys
         ]
         for k, (key, cols) in enumerate(zip(keys, groups, strict=True)):
-            gt = gt.tab_spanner(key, cols, id=f"g{k + 1}", level=1)
+            gt = gt.tab_spanner(value_label(key, lang), cols, id=f"g{k + 1}", level=1)
     gt = gt.tab_options(table_body_hlines_style="none", stub_border_style="none")
     return rule_above(gt, len(body))

@@ -47,11 +47,14 @@ def _cmd_run(args) -> int:
     if args.out == "":
         raise ParameterError("--out is empty; name a folder for the run (default: reports/demo)")
     out = from_cwd(args.out) if args.out is not None else project_or_error() / "reports" / "demo"
-    manifest = run_notebooks(out, parameters=params, resolve=from_cwd, **kwargs)
-    print(
-        f"run {manifest['run']}: {manifest['status']} ({len(manifest['notebooks'])} notebooks) "
-        f"-> {display_path(out)}"
-    )
+    manifest = run_notebooks(out, parameters=params, resolve=from_cwd, force=args.force, **kwargs)
+    records = manifest["notebooks"].values()
+    reused = sum(1 for r in records if r.get("reused"))
+    ran = len(manifest["notebooks"]) - reused
+    what = f"{ran} notebooks ran, {reused} unchanged and reused" if reused else f"{ran} notebooks"
+    if reused and not ran:
+        what = f"nothing changed: all {reused} notebooks reused"
+    print(f"run {manifest['run']}: {manifest['status']} ({what}) -> {display_path(out)}")
     return 0
 
 
@@ -194,7 +197,14 @@ def _add_run(sub) -> None:
         "--notebook",
         action="append",
         metavar="NAME",
-        help="run only this notebook (repeatable; default: all four)",
+        help="rerun only this notebook (repeatable; default: all four); in an earlier run folder "
+        "the others are kept as they were",
+    )
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="execute every notebook, even those whose source, parameters and inputs are unchanged "
+        "since the last good run in --out (which are otherwise reused)",
     )
     r.set_defaults(func=_cmd_run)
 

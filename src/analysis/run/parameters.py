@@ -75,6 +75,38 @@ def _cpi_year(value, args, ctx) -> str | None:
 REGISTER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", "")
 
 
+def expand_registers(values: list) -> list:
+    """Register paths with folders and globs expanded: a folder stands for the register files directly
+    in it (``.csv``, ``.tsv``, ``.txt``, ``.xlsx``, ``.xlsm``, ``.xls``; hidden files and files of other
+    kinds left out), a path with ``*``, ``?`` or ``[`` for the files it matches; each sorted by name, so a
+    register dropped into a watched folder is read by the next run. An entry that matches nothing is
+    kept as it is (the check then names it)."""
+    import glob
+
+    out = []
+    for item in values:
+        if not isinstance(item, str) or not item:
+            out.append(item)
+            continue
+        path = Path(item)
+        if path.is_file():
+            found = [item]
+        elif path.is_dir():
+            found = [
+                str(p)
+                for p in sorted(path.iterdir())
+                if p.is_file()
+                and not p.name.startswith(".")
+                and p.suffix.lower() in REGISTER_SUFFIXES[:-1]
+            ]
+        elif any(ch in item for ch in "*?["):
+            found = [p for p in sorted(glob.glob(item)) if Path(p).is_file()]
+        else:
+            found = []
+        out.extend(found or [item])
+    return list(dict.fromkeys(out))
+
+
 def _existing_files(value, args, ctx) -> str | None:
     if not value:
         return "must name at least one file"

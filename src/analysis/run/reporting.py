@@ -71,19 +71,21 @@ def show_figures(figures: dict, *, lang: str = "en") -> None:
 def write_table_files(tables_dir, *, lang: str = "en") -> list:
     """Each table of :data:`TABLE_FILES` found in ``tables_dir`` (a path) written for print beside
     its csv: ``NAME.html`` and ``NAME.tex``, its printed tables one after another; returns the paths
-    written."""
+    written. A table whose .html and .tex are there already is left as it is (a run takes them over
+    with the csv they were made from)."""
     from pathlib import Path
 
     written = []
     for name in TABLE_FILES:
         csv_path = Path(tables_dir) / name
-        if not csv_path.is_file():
-            continue
+        html_path, tex_path = csv_path.with_suffix(".html"), csv_path.with_suffix(".tex")
+        if not csv_path.is_file() or (html_path.is_file() and tex_path.is_file()):
+            continue  # no table, or printed already (taken over with its csv from the last run)
         gts = printed_tables(pd.read_csv(csv_path), name, lang=lang)
         if not gts:
             continue
         html = "\n".join(table_html(gt) for gt in gts)
         tex = "\n".join(table_latex(gt) for gt in gts)
-        written.append(write_text(html, csv_path.with_suffix(".html")))
-        written.append(write_text(tex, csv_path.with_suffix(".tex")))
+        written.append(write_text(html, html_path))
+        written.append(write_text(tex, tex_path))
     return written

@@ -14,11 +14,10 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import importlib.metadata as md
+import json
 import os
 import platform
 import shutil
-import tempfile
-import threading
 from pathlib import Path
 
 from analysis.errors import ParameterError, RunError
@@ -35,6 +34,7 @@ from analysis.run.folders import (
     remove_own,
     replace_with,
 )
+from analysis.run.kernels import execute_notebook, runtime_dir, worker_init
 from analysis.run.parameters import (
     OUTPUT_FOLDERS,
     PATH_KINDS,
@@ -42,8 +42,10 @@ from analysis.run.parameters import (
     check_values,
     constraint_of,
     declared_parameters,
+    expand_registers,
 )
 from analysis.run.record import parameters_used, record_parameters
+from analysis.run.reuse import NEEDS, reads_key, reusable, take_over, written_by
 from analysis.schema import NOTEBOOKS, is_simulated
 
 _VERSIONED = (
@@ -122,64 +124,44 @@ def _hashes(folder: Path) -> dict:
     }
 
 
-# What each notebook reads from the notebooks before it (a run folder starts empty).
-NEEDS = {
-    "02_cost_per_beneficiary": ("01_clean",),
-    "03_regional_effects": ("01_clean",),
-    "04_figures": ("01_clean", "02_cost_per_beneficiary", "03_regional_effects"),
-}
-
-
 # Notebooks in one stage do not depend on each other and run at the same time.
 STAGES = (("01_clean",), ("02_cost_per_beneficiary", "03_regional_effects"), ("04_figures",))
 
 
-def _execute(
-    name: str, path: str, target: str, params: dict, kernel: str, cwd: str, cell_timeout: int
-) -> str | None:
-    """Run one notebook with papermill (in this process or a worker); return an error line or None."""
-    import papermill as pm
-
+def _previous(out: Path) -> dict | None:
+    """The manifest of the last good run in ``out`` (None when there is none)."""
+    path = out / "manifest.json"
+    if not path.is_file():
+        return None
     try:
-        pm.execute_notebook(
-            path,
-            target,
-            parameters=params,
-            kernel_name=kernel,
-            cwd=cwd,
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=cell_timeout,
-            # The kernel's own log (its "running over TCP without encryption" warning) would
-            # interleave with the one-line result; user code's warnings stay in the notebook.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
-    except pm.PapermillExecutionError as exc:
-        first = str(exc.evalue).splitlines()[0] if exc.evalue else ""
-        return f"notebook {name} failed at cell {exc.exec_count}: {exc.ename}: {first}"
-    except Exception as exc:  # a kernel that died or timed out: still one line naming the notebook
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return f"notebook {name} failed: {exc.__class__.__name__}: {first}"
-    return None
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return (
+        manifest if isinstance(manifest, dict) and manifest.get("status") == "succeeded" else None
+    )
 
 
-def worker_init(building: str, parent: int) -> None:
-    """In each worker process: record its pid in the building folder (a later run waits for it to
-    end before removing a killed run's folder) and end it within half a second of its parent's death,
-    so that a killed run leaves no process writing (its kernel then ends by itself, ipykernel's parent
-    poller)."""
-    import time
+def _code_key(versions: dict) -> str:
+    """The sha256 of the package's own files (code and data) and the versions of the libraries that
+    draw and compute: a change to either makes every notebook run again."""
+    import hashlib
 
-    Path(building, f".worker-{os.getpid()}").touch()
-    _to_log(Path(building, ".runtime", "kernels.log"))
-    tempfile.tempdir = str(Path(building, ".runtime"))
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(json.dumps(versions, sort_keys=True).encode())
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".csv", ".j2", ".md"):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
-    def watch():  # the run's pid is passed in: a parent that died before this started is seen too
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
 
-    threading.Thread(target=watch, daemon=True).start()
+def _say(text: str) -> None:
+    """A line of progress on a terminal (nothing when the output goes to a file or a scheduler)."""
+    import sys
+
+    if sys.stderr.isatty():
+        print(text, file=sys.stderr, flush=True)
 
 
 def _simulated(projects: Path) -> bool | None:
@@ -193,12 +175,16 @@ def _simulated(projects: Path) -> bool | None:
 
 
 class _Run:
-    """One run in its building folder: executes the stages, writes the manifest and the index."""
+    """One run in its building folder: executes the stages (taking over from the previous run what has
+    not changed), writes the manifest and the index."""
 
-    def __init__(self, out, building, paths, declared, final, kernel, cell_timeout, run_timeout):
+    def __init__(self, out, building, paths, declared, final, options):
         self.out, self.building, self.paths, self.declared = out, building, paths, declared
         self.final, self.run_params = final, _rebase(final, out, building)
-        self.kernel, self.cell_timeout, self.run_timeout = kernel, cell_timeout, run_timeout
+        self.kernel, self.cell_timeout, self.run_timeout, self.force = options
+        # A partial run (some notebooks named) reruns those whatever their inputs.
+        self.forced = set(paths) if set(paths) != set(NOTEBOOKS) else set()
+        self.previous = _previous(out)
         raw_paths = [Path(p) for p in final.get("raw_paths", [])]
         self.manifest = {
             **MARK,
@@ -210,9 +196,14 @@ class _Run:
             "versions": _versions(),
             "inputs": {str(p): file_sha256(p) for p in raw_paths if p.is_file()},
             "simulated_input": None,  # known once the data are cleaned (see finish)
-            "lang": final.get("lang", "en"),  # of the report site (index and notebook headings)
-            "parameters_used": parameters_used(declared, final, default_parameters(out), out),
+            # of the report site (index and notebook headings); a partial run keeps the run's
+            "lang": final.get("lang", (self.previous or {}).get("lang", "en")),
+            "parameters_used": {
+                **(self.previous or {}).get("parameters_used", {}),
+                **parameters_used(declared, final, default_parameters(out), out),
+            },
         }
+        self.code = _code_key(self.manifest["versions"])
 
     def job(self, name: str) -> tuple:
         own = {k: v for k, v in self.run_params.items() if k in self.declared[name]}
@@ -222,30 +213,61 @@ class _Run:
         src = str(self.paths[name].parent)
         return (name, str(self.paths[name]), str(target), own, self.kernel, src, self.cell_timeout)
 
-    def stage(self, stage: tuple[str, ...], parallel: bool, deadline: float) -> list[str]:
+    def stage(self, stage: tuple[str, ...], parallel: bool, deadline: float) -> dict:
+        """Execute the notebooks of one stage; {name: (error or None, seconds)}."""
         import multiprocessing
         import time
         from concurrent.futures import ProcessPoolExecutor
 
         if len(stage) == 1 or not parallel:
-            return [e for e in (_execute(*self.job(n)) for n in stage) if e]
+            return {n: execute_notebook(*self.job(n)) for n in stage}
         ctx = multiprocessing.get_context("spawn")  # no fork of a process holding zmq sockets
-        errors = []
+        done = {}
         with ProcessPoolExecutor(
             max_workers=len(stage),
             mp_context=ctx,
             initializer=worker_init,
             initargs=(str(self.building), os.getpid()),
         ) as pool:
-            futures = {n: pool.submit(_execute, *self.job(n)) for n in stage}
+            futures = {n: pool.submit(execute_notebook, *self.job(n)) for n in stage}
             for name, fut in futures.items():
                 try:
-                    errors.append(fut.result(timeout=max(deadline - time.monotonic(), 1)))
+                    done[name] = fut.result(timeout=max(deadline - time.monotonic(), 1))
                 except TimeoutError:
-                    errors.append(
-                        f"notebook {name} exceeded the run timeout of {self.run_timeout} s"
+                    done[name] = (
+                        f"notebook {name} exceeded the run timeout of {self.run_timeout} s",
+                        0.0,
                     )
-        return [e for e in errors if e]
+        return done
+
+    def key(self, name: str) -> str:
+        shown = {k: v for k, v in self.final.items() if k in self.declared[name]}
+        spec = self.declared[name]
+        return reads_key(name, self.paths[name], {**shown, "_code": self.code}, spec, self.building)
+
+    def plan(self, names) -> dict[str, str]:
+        """Take over from the previous run the notebooks of a stage that need not run: those a
+        partial run does not name, and unchanged ones unless forced; return {name: key} of those to
+        execute."""
+        to_run = {}
+        for name in names:
+            if name not in self.paths:  # a partial run carries the others over as they were
+                if not reusable(self.previous, name, None, self.out):
+                    raise _Failed(
+                        f"notebook {name} of the previous run cannot be reused (its files changed "
+                        f"or are missing); run it too: --notebook {name}"
+                    )
+            else:
+                key = self.key(name)
+                forced = self.force or name in self.forced
+                if forced or not reusable(self.previous, name, key, self.out):
+                    to_run[name] = key
+                    continue
+            self.manifest["notebooks"][name] = take_over(
+                self.previous, name, self.out, self.building
+            )
+            _say(f"{name}: unchanged, reused from the previous run")
+        return to_run
 
     def execute(self, parallel: bool) -> None:
         import time
@@ -253,22 +275,30 @@ class _Run:
         from analysis.run.render import render_html  # nbconvert: imported when a run starts
 
         (self.building / "notebooks").mkdir()
-        stages = [tuple(n for n in st if n in self.paths) for st in STAGES]
-        stages += [(n,) for n in self.paths if not any(n in st for st in STAGES)]
+        carried = [n for n in (self.previous or {}).get("notebooks", {}) if n not in self.paths]
+        wanted = [*self.paths, *carried]
+        stages = [tuple(n for n in st if n in wanted) for st in STAGES]
+        stages += [(n,) for n in wanted if not any(n in st for st in STAGES)]
         deadline = time.monotonic() + self.run_timeout
         for stage in (st for st in stages if st):
-            errors = self.stage(stage, parallel, deadline)
+            keys = self.plan(stage)
+            to_run = tuple(keys)
+            done = self.stage(to_run, parallel, deadline) if to_run else {}
+            errors = [e for e, _ in done.values() if e]
             if errors:
                 raise _Failed(errors[0])
             if time.monotonic() > deadline:
                 raise _Failed(
                     f"run exceeded its timeout of {self.run_timeout} s after {', '.join(stage)}"
                 )
-            for name in stage:
+            for name in to_run:
+                record = self.manifest["notebooks"][name]
                 nb = self.building / "notebooks" / f"{name}.ipynb"
-                record_parameters(nb, self.manifest["notebooks"][name]["parameters"], self.out)
-                lang = self.manifest["lang"]
-                render_html(nb, self.building / "html" / f"{name}.html", lang=lang)
+                record_parameters(nb, record["parameters"], self.out)
+                render_html(nb, self.building / "html" / f"{name}.html", lang=self.manifest["lang"])
+                record.update(key=keys[name], ran=_now(), seconds=done[name][1], reused=False)
+                record["writes"] = written_by(self.building, name)
+                _say(f"{name}: {done[name][1]:.1f} s")
 
     def finish(self) -> None:
         # Tables and figures libraries imported only once a run has succeeded (a refused run stays fast
@@ -318,45 +348,6 @@ class _Failed(Exception):
     """A notebook failed (the message names it)."""
 
 
-def _to_log(path: Path) -> int:
-    """Point this process's file descriptor 2 (inherited by the kernels it starts) at ``path``;
-    return the old one. What kernels print outside the notebook (C libraries' messages when they
-    die) then goes to the run's ``kernels.log`` instead of interleaving with the one-line result."""
-    import sys
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stderr.flush()
-    saved = os.dup(2)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
-    os.dup2(fd, 2)
-    os.close(fd)
-    return saved
-
-
-@contextlib.contextmanager
-def _runtime_dir(building: Path):
-    """Kernel connection files and the kernels' stderr inside the building folder, so a killed run
-    leaves none behind and nothing but the result line reaches the terminal."""
-    import sys
-
-    old = os.environ.get("JUPYTER_RUNTIME_DIR")
-    os.environ["JUPYTER_RUNTIME_DIR"] = str(building / ".runtime")
-    saved = _to_log(building / ".runtime" / "kernels.log")
-    old_tmp = tempfile.tempdir  # connection files are made with tempfile.mkstemp: keep them here
-    tempfile.tempdir = str(building / ".runtime")
-    try:
-        yield
-    finally:
-        tempfile.tempdir = old_tmp
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        if old is None:
-            os.environ.pop("JUPYTER_RUNTIME_DIR", None)
-        else:
-            os.environ["JUPYTER_RUNTIME_DIR"] = old
-
-
 def prepare(
     out, parameters: dict | None, notebooks, source_dir, resolve
 ) -> tuple[Path, dict, dict, dict]:
@@ -367,14 +358,15 @@ def prepare(
         raise ParameterError(
             f"unknown notebook(s) {', '.join(unknown)}; known: {', '.join(NOTEBOOKS)}"
         )
+    out = check_out(resolve_path(out) if resolve is None else resolve(out))
+    earlier = set((_previous(out) or {}).get("notebooks", {}))
     for name in notebooks:
-        missing = [n for n in NEEDS.get(name, ()) if n not in notebooks]
+        missing = [n for n in NEEDS.get(name, ()) if n not in notebooks and n not in earlier]
         if missing:
             raise ParameterError(
-                f"notebook {name} reads what {', '.join(missing)} writes in the same run; add "
-                + " ".join(f"--notebook {n}" for n in missing)
+                f"notebook {name} reads what {', '.join(missing)} writes, and {display_path(out)} "
+                "holds no good run with it; add " + " ".join(f"--notebook {n}" for n in missing)
             )
-    out = check_out(resolve_path(out) if resolve is None else resolve(out))
     src = Path(source_dir) if source_dir else notebooks_dir()
     paths = {n: src / f"{n}.ipynb" for n in NOTEBOOKS if n in notebooks}
     for name, path in paths.items():
@@ -384,6 +376,8 @@ def prepare(
     params = dict(parameters or {})
     check_types(params, declared)
     params = absolute_paths(params, declared, resolve or resolve_path)
+    if isinstance(params.get("raw_paths"), list):  # a watched folder or a glob: what is there now
+        params["raw_paths"] = expand_registers(params["raw_paths"])
     final = {**default_parameters(out), **params}
     final = {k: v for k, v in final.items() if any(k in d for d in declared.values())}
     check_values(final, declared, resolve=resolve or resolve_path, run_folder=out)
@@ -401,8 +395,15 @@ def run_notebooks(
     run_timeout: int = 7200,
     parallel: bool = True,
     resolve=None,
+    force: bool = False,
 ) -> dict:
     """Execute the notebooks into the run folder ``out``; return the manifest.
+
+    What has not changed is not executed again: when ``out`` holds a good run, a notebook whose
+    source, parameters, input files, upstream outputs, the package's own files and the libraries'
+    versions are those recorded for it there is taken over from it (``force``: execute every one).
+    Naming some ``notebooks`` reruns just those, against the run's own inputs and tables; the others
+    are carried over from the run in ``out`` as they were.
 
     ``parameters`` override the defaults (the demo register); each notebook receives the parameters it
     declares. Names, types and values (the constraint in each parameter's help) are checked, and
@@ -422,19 +423,14 @@ def run_notebooks(
         clean_debris(out)
         check_out(out)  # again under the lock: another run may have just finished
         building = new_building(out)
-        run = _Run(out, building, paths, declared, final, kernel_name, cell_timeout, run_timeout)
+        options = (kernel_name, cell_timeout, run_timeout, force)
+        run = _Run(out, building, paths, declared, final, options)
         try:
-            with _runtime_dir(building):
+            with runtime_dir(building):
                 run.execute(parallel)
             run.finish()
         except _Failed as exc:
-            failed = run.keep_failed(str(exc))
-            where = (
-                f"executed notebooks kept in {display_path(failed)}"
-                if failed.exists()
-                else ("the disk is full; the failed run was removed")
-            )
-            raise RunError(f"{exc} ({where})") from None
+            raise _failure(run, exc) from None
         except BaseException as exc:  # Ctrl-C, a full disk while writing: nothing half-made is left
             remove_own(building)
             if isinstance(exc, OSError):
@@ -446,6 +442,17 @@ def run_notebooks(
             raise
         _put_in_place(building, out)
     return run.manifest
+
+
+def _failure(run: _Run, exc: _Failed) -> RunError:
+    """The one-line error of a failed run, once it is kept as ``<out>.failed``."""
+    failed = run.keep_failed(str(exc))
+    where = (
+        f"executed notebooks kept in {display_path(failed)}"
+        if failed.exists()
+        else ("the disk is full; the failed run was removed")
+    )
+    return RunError(f"{exc} ({where})")
 
 
 def _put_in_place(building: Path, out: Path) -> None:

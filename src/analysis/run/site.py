@@ -91,14 +91,18 @@ def _headline_section(out: Path, lang: str) -> list[str]:
     return parts
 
 
-def _notebook_section(out: Path, lang: str) -> list[str]:
+def _notebook_section(out: Path, manifest: dict, lang: str) -> list[str]:
     e, t = html.escape, lambda k: site_text(k, lang)
     parts = [f"<section id='notebooks'><h2>{e(t('notebooks'))}</h2><ul>"]
+    records = manifest.get("notebooks", {})
     for name in NOTEBOOKS:
         if (out / "html" / f"{name}.html").is_file():
+            reused = records.get(name, {}).get("reused")
             parts.append(
                 f"<li><a href='html/{name}.html'>{name}</a> "
-                f"(<a href='notebooks/{name}.ipynb'>ipynb</a>)</li>"
+                f"(<a href='notebooks/{name}.ipynb'>ipynb</a>)"
+                + (f" — {e(t('reused'))}" if reused else "")
+                + "</li>"
             )
     parts.append("</ul></section>")
     return parts
@@ -227,7 +231,7 @@ def index_html(out: Path, manifest: dict) -> str:
     parts += _headline_section(out, lang)
     parts += _figure_section(out, lang)
     parts += _table_section(out, lang)
-    parts += _notebook_section(out, lang)
+    parts += _notebook_section(out, manifest, lang)
     parts += _parameter_section(manifest, lang)
     parts += _provenance_section(out, manifest, lang)
     parts.append("</body></html>\n")

@@ -1,0 +1,135 @@
+"""Reusing what has not changed, by content: a notebook of a run is not executed again when its source,
+its parameters and the bytes of every file it reads are those recorded for it in the last good run of
+the same folder; its outputs are then taken over from that run (after checking their hashes).
+
+What each notebook writes is stated once (:func:`writer_of`, from the run folder's layout and
+``analysis.schema.RUN_TABLES``), so the files a notebook reads are the files its upstream notebooks wrote
+(``NEEDS``) plus the input files its parameters name. No timestamps are compared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from analysis.outputs import file_sha256
+from analysis.run.parameters import constraint_of
+from analysis.schema import NOTEBOOKS, RUN_TABLES
+
+# What each notebook reads from the notebooks before it (a run folder starts empty).
+NEEDS = {
+    "02_cost_per_beneficiary": ("01_clean",),
+    "03_regional_effects": ("01_clean",),
+    "04_figures": ("01_clean", "02_cost_per_beneficiary", "03_regional_effects"),
+}
+
+# Parameters whose values are input files a notebook reads (by their constraint).
+INPUT_KINDS = ("existing files", "existing file or empty")
+
+
+def writer_of(relative: str) -> str | None:
+    """The notebook that writes a file of a run folder (a path relative to it), or None for the files
+    the run itself writes (index, manifest, the tables for print)."""
+    parts = relative.split("/")
+    if parts[0] == "processed":
+        return "01_clean"
+    if parts[0] == "figures":
+        return "04_figures"
+    if parts[0] in ("notebooks", "html") and len(parts) == 2:
+        stem = Path(parts[1]).stem
+        return stem if stem in NOTEBOOKS else None
+    if parts[0] == "tables" and len(parts) == 2 and parts[1] in RUN_TABLES:
+        return RUN_TABLES[parts[1]]
+    return None
+
+
+def written_by(folder: Path, name: str) -> dict[str, str]:
+    """{path relative to ``folder``: sha256} of the files in ``folder`` that notebook ``name`` writes."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file() and not path.is_symlink() and writer_of(rel) == name:
+            out[rel] = file_sha256(path)
+    return out
+
+
+def _input_files(params: dict, spec: dict) -> list[str]:
+    """The input files named by a notebook's parameters (absolute paths, as the run checked them)."""
+    files = []
+    for key, value in params.items():
+        rule = constraint_of(spec.get(key, {}).get("help", ""))
+        if rule is None or rule[0] not in INPUT_KINDS:
+            continue
+        files += [v for v in (value if isinstance(value, list) else [value]) if v]
+    return sorted(files)
+
+
+def reads_key(name: str, source: Path, params: dict, spec: dict, building: Path) -> str:
+    """The sha256 of everything notebook ``name`` depends on: its source, its parameters (as recorded
+    in the manifest), the bytes of its input files and of the files its upstream notebooks wrote into
+    the building folder."""
+    upstream = {}
+    for need in NEEDS.get(name, ()):
+        upstream.update(
+            {
+                rel: sha
+                for rel, sha in written_by(building, need).items()
+                if not rel.startswith(("notebooks/", "html/"))
+            }
+        )
+    record = {
+        "source": file_sha256(source),
+        "parameters": params,
+        "inputs": {p: file_sha256(Path(p)) for p in _input_files(params, spec)},
+        "upstream": upstream,
+    }
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def reusable(previous: dict | None, name: str, key: str | None, old_folder: Path) -> bool:
+    """Whether notebook ``name`` can be taken over from the previous run in ``old_folder``: the
+    previous run succeeded, recorded the same key (None: any key, for a notebook carried over by a
+    partial run), and every file it wrote is still there with the recorded bytes."""
+    if not previous or previous.get("status") != "succeeded":
+        return False
+    record = (previous.get("notebooks") or {}).get(name)
+    if not isinstance(record, dict) or not isinstance(record.get("writes"), dict):
+        return False
+    if key is not None and record.get("key") != key:
+        return False
+    for rel, sha in record["writes"].items():
+        path = old_folder / rel
+        if not path.is_file() or path.is_symlink() or file_sha256(path) != sha:
+            return False
+    return True
+
+
+def take_over(previous: dict, name: str, old_folder: Path, building: Path) -> dict:
+    """Copy the files notebook ``name`` wrote in the previous run (and the tables for print made from
+    them) into the building folder; return its manifest record, marked reused."""
+    record = dict(previous["notebooks"][name])
+    for rel in record["writes"]:
+        _copy(old_folder / rel, building / rel)
+        if rel.startswith("tables/") and rel.endswith(".csv"):
+            for printed in (Path(rel).with_suffix(".html"), Path(rel).with_suffix(".tex")):
+                if (old_folder / printed).is_file():
+                    _copy(old_folder / printed, building / printed)
+    record["reused"] = True
+    return record
+
+
+def _copy(src: Path, dst: Path) -> None:
+    """A hard link where the file system allows one (the old run folder is discarded once the new
+    one is in place), else a copy."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        dst.unlink()
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)

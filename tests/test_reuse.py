@@ -1,0 +1,159 @@
+"""Rerunning only what changed (issue 16): content-addressed reuse of a run's notebooks, partial runs
+with --notebook, --force, and a failing partial run that leaves the run folder as it was.
+
+One sequence of runs on a quarter of the demo register (99 bootstrap and wild draws), each step checked
+on the manifest's record of which notebooks ran and on the bytes of the outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis.run.reuse import writer_of
+
+from conftest import DEMO, ROOT
+
+pytestmark = pytest.mark.notebook
+
+SMALL = {"bootstrap_reps": 99, "wild_reps": 99}
+VARYING = ("index.html", "manifest.json")  # they say which notebooks ran; the outputs do not
+
+
+def _bytes(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _ran(folder: Path) -> set[str]:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return {n for n, r in manifest["notebooks"].items() if not r.get("reused")}
+
+
+def _run(out: Path, raw: Path, **kw):
+    from analysis.run.runner import run_notebooks
+
+    params = {"raw_paths": [str(raw)], **SMALL, **kw.pop("parameters", {})}
+    return run_notebooks(out, parameters=params, **kw)
+
+
+def test_reuse_partial_runs_and_a_failing_partial_run(tmp_path):
+    """The sequence a researcher's day follows, on one run folder."""
+    from analysis.errors import RunError
+
+    lines = DEMO.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    raw = tmp_path / "register.csv"
+    raw.write_text(lines[0] + "".join(lines[1::4]), encoding="utf-8-sig")
+    out = tmp_path / "run"
+    everything = {"01_clean", "02_cost_per_beneficiary", "03_regional_effects", "04_figures"}
+
+    _run(out, raw)
+    first = _bytes(out)
+    assert _ran(out) == everything
+
+    # Nothing changed: nothing executed, every output byte-identical, the index says so.
+    _run(out, raw)
+    assert _ran(out) == set()
+    assert _same(_bytes(out), first) == []
+    assert "reused (not executed again)" in (out / "index.html").read_text(encoding="utf-8")
+
+    # Redraw the figures of the existing run (a partial run): only 04, against the run's own tables.
+    from analysis.run.runner import run_notebooks
+
+    run_notebooks(out, notebooks=("04_figures",))
+    assert _ran(out) == {"04_figures"}
+    assert _same(_bytes(out), first, skip="04_figures") == []
+    assert set(json.loads((out / "manifest.json").read_text())["notebooks"]) == everything
+
+    # A partial run whose notebook fails leaves the run folder byte for byte as it was.
+    before = _bytes(out)
+    broken = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", broken)
+    nb = nbformat.read(broken / "04_figures.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell("raise RuntimeError('drawing failed')"))
+    nbformat.write(nb, broken / "04_figures.ipynb")
+    with pytest.raises(RunError, match="04_figures"):
+        run_notebooks(out, notebooks=("04_figures",), source_dir=broken)
+    assert _bytes(out) == before
+
+    # One parameter of 04 changed: only 04 reran; the other notebooks' outputs are the same bytes.
+    _run(out, raw, parameters={"lang": "zh"})
+    assert _ran(out) == {"04_figures"}
+    assert _same(_bytes(out), first, skip="04_figures") == []
+    assert _bytes(out)["figures/event_study.png"] != first["figures/event_study.png"]
+
+    # One input byte changed (a project's year, so the cleaned data change too): all four reran.
+    head, body = raw.read_bytes().split(b"\n", 1)
+    raw.write_bytes(head + b"\n" + body.replace(b"2018", b"2019", 1))
+    _run(out, raw, parameters={"lang": "zh"})
+    assert _ran(out) == everything
+
+
+def _same(now: dict, then: dict, skip: str | None = None) -> list[str]:
+    """The files of ``then`` (a notebook's own, with ``skip``, left out) whose bytes differ now."""
+    return [
+        rel
+        for rel, sha in then.items()
+        if rel not in VARYING and (skip is None or writer_of(rel) != skip) and now.get(rel) != sha
+    ]
+
+
+def test_a_partial_run_without_an_earlier_run_is_refused_in_one_line(tmp_path):
+    from analysis.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="holds no good run"):
+        _run(tmp_path / "new", DEMO, notebooks=("04_figures",))
+
+
+def test_each_output_of_a_run_has_exactly_one_writer():
+    assert writer_of("processed/projects.parquet") == "01_clean"
+    assert writer_of("tables/reconciliation.csv") == "01_clean"
+    assert writer_of("tables/exit_effects.csv") == "03_regional_effects"
+    assert writer_of("tables/regression_table.tex") == "03_regional_effects"
+    assert writer_of("figures/event_study_zh.svg") == "04_figures"
+    assert writer_of("html/02_cost_per_beneficiary.html") == "02_cost_per_beneficiary"
+    assert writer_of("tables/exit_effects.html") is None  # printed by the run from the csv
+    assert writer_of("index.html") is None and writer_of("manifest.json") is None
+
+
+def test_a_register_dropped_into_a_watched_folder_is_read_by_the_next_run(tmp_path):
+    """raw_paths may name a folder (or a glob): each run reads the registers there at its start, so
+    the run before a register arrived had not read it and the next one does (and its input hash
+    changes, so 01 and what follows run again)."""
+    from analysis.run.reuse import reads_key
+    from analysis.run.runner import prepare
+
+    watched = tmp_path / "incoming"
+    watched.mkdir()
+    shutil.copy(DEMO, watched / "a.csv")
+    (watched / ".partial.csv").write_text("x", encoding="utf-8")  # hidden: a copy still arriving
+    (watched / "notes.md").write_text("x", encoding="utf-8")  # not a register
+
+    def planned():
+        _, paths, declared, final = prepare(
+            tmp_path / "run", {"raw_paths": [str(watched)]}, ("01_clean",), None, None
+        )
+        key = reads_key("01_clean", paths["01_clean"], final, declared["01_clean"], tmp_path)
+        return final["raw_paths"], key
+
+    before, key_before = planned()
+    assert before == [str(watched / "a.csv")]
+    shutil.copy(DEMO, watched / "b.csv")
+    after, key_after = planned()
+    assert after == [str(watched / "a.csv"), str(watched / "b.csv")]
+    assert key_after != key_before
+    glob_paths, _ = (
+        prepare(
+            tmp_path / "run", {"raw_paths": [str(watched / "b*.csv")]}, ("01_clean",), None, None
+        )[3:][0]["raw_paths"],
+        None,
+    )
+    assert glob_paths == [str(watched / "b.csv")]
