@@ -131,7 +131,10 @@ def _cmd_inspect(args) -> int:
 
 def _cmd_demo(args) -> int:
     from analysis.demo.register import write_demo_register
+    from analysis.demo.simulate import DEMO_SEED
 
+    if args.seed is None:
+        args.seed = DEMO_SEED
     if args.seed < 0 or args.seed >= 2**63:
         raise ParameterError(f"--seed must be a whole number from 0 to 2**63 - 1, got {args.seed}")
 
@@ -257,14 +260,13 @@ def _add_inspect(sub) -> None:
 
 
 def _add_demo(sub) -> None:
-    """The ``demo-data`` command and its options."""
-    from analysis.demo.simulate import DEMO_SEED
-
+    """The ``demo-data`` command and its options (the default seed is looked up only when the command
+    runs: importing the simulator would load pandas for every ``--help``)."""
     d = sub.add_parser(
         "demo-data", help="regenerate the SIMULATED demo register and its truth file"
     )
     d.add_argument("--out", default=None, help="folder (default: data/raw of the project)")
-    d.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})")
+    d.add_argument("--seed", type=int, default=None, help="random seed (default: the demo's own)")
     d.set_defaults(func=_cmd_demo)
 
 

@@ -1,0 +1,142 @@
+"""Benchmark: the figures stage of a run (notebook 04's ``save_standard_figures``), the way before
+issue 16 against the way now, side by side in one process, on the demo's tables.
+
+Usage: .venv/bin/python benchmarks/bench_figures.py [--run FOLDER] [--rounds N] [--both-languages]
+FOLDER is a finished run (``analysis run --out FOLDER``; default: one is made in a temporary folder
+first, about a minute, not timed). The figures are drawn once first (not timed: imports). Each round
+times, one after the other:
+- before: a label lookup that reads the label table for every call (as ``style.label`` did), the
+  figures drawn, then each saved by ``save_figure`` in a plain loop in this process;
+- now: ``save_standard_figures`` as notebook 04 calls it (labels read once per process).
+The files of both are compared by sha256 (the benchmark stops if one differs). Prints a Markdown table
+of the best round of each, and the share of the time before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import analysis.present.style as style
+from analysis.outputs import read_projects, read_table, save_figure
+from analysis.present.figures import standard_figures
+from analysis.reference import load_reference
+from analysis.run.reporting import save_standard_figures
+from analysis.schema import is_simulated
+
+BIN = Path(sys.executable).parent
+
+
+def old_label(key: str, lang: str = "en", **fields) -> str:
+    """``style.label`` before issue 16: the label table read and indexed on every call."""
+    table = load_reference("labels").set_index("key")
+    text = table.loc[key, lang] if key in table.index else key
+    return text.format(**fields) if fields else text
+
+
+def patch_label(replacement) -> dict:
+    """Put ``replacement`` in place of ``style.label`` in every module that imported it; returns the
+    originals to put back."""
+    saved, current = {}, style.label
+    for name, module in list(sys.modules.items()):
+        if name.startswith("analysis.") and getattr(module, "label", None) is current:
+            saved[name] = module.label
+            module.label = replacement
+    return saved
+
+
+def before(inputs: dict, out: Path, langs) -> None:
+    import matplotlib.pyplot as plt
+
+    saved = patch_label(old_label)
+    try:
+        for language, suffix in langs:
+            with style.house_style(language):
+                figures = standard_figures(**inputs, lang=language)
+                for name, fig in figures.items():
+                    save_figure(fig, out, name + suffix)
+                    plt.close(fig)
+    finally:
+        for name, original in saved.items():
+            sys.modules[name].label = original
+
+
+def now(inputs: dict, out: Path, both: bool) -> None:
+    import matplotlib.pyplot as plt
+
+    shown = save_standard_figures(**inputs, figures_dir=out, lang="en", both_languages=both)
+    for fig in shown.values():
+        plt.close(fig)
+
+
+def warm_up(inputs: dict) -> None:
+    """One draw, not timed: every module the figures use is imported (so :func:`patch_label` finds
+    them all) and neither way pays the imports."""
+    import matplotlib.pyplot as plt
+
+    with style.house_style("en"):
+        for fig in standard_figures(**inputs, lang="en").values():
+            plt.close(fig)
+
+
+def hashes(folder: Path) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def load_inputs(run: Path) -> dict:
+    data = read_projects(run / "processed")
+    return {
+        "data": data,
+        "costs": read_table(run / "tables/cost_per_beneficiary.csv"),
+        "effects": read_table(run / "tables/regional_effects.csv"),
+        "sensitivity": read_table(run / "tables/cost_sensitivity.csv"),
+        "simulated": is_simulated(data),
+    }
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 2
+    both = "--both-languages" in args
+    langs = [("en", "")] + ([("zh", "_zh")] if both else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        if "--run" in args:
+            run = Path(args[args.index("--run") + 1])
+        else:
+            run = tmp / "run"
+            cmd = [str(BIN / "analysis"), "run", "--out", str(run)]
+            subprocess.run(cmd, check=True, capture_output=True)
+        inputs = load_inputs(run)
+        warm_up(inputs)
+        times = {"before": [], "now": []}
+        for i in range(rounds):
+            for way in ("before", "now"):
+                out = tmp / f"{way}{i}"
+                t0 = time.perf_counter()
+                before(inputs, out, langs) if way == "before" else now(inputs, out, both)
+                times[way].append(time.perf_counter() - t0)
+            old, new = hashes(tmp / f"before{i}"), hashes(tmp / f"now{i}")
+            if old != new:
+                differ = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+                sys.exit(f"the files differ: {differ}")
+        n_files = len(old)
+        best_old, best_new = min(times["before"]), min(times["now"])
+        print(f"Figures stage, {n_files} files, best of {rounds} rounds (all files identical)\n")
+        print("| way | seconds, best | every round | share of before |")
+        print("|---|---|---|---|")
+        for way, best in (("before", best_old), ("now", best_new)):
+            every = ", ".join(f"{t:.1f}" for t in times[way])
+            print(f"| {way} | {best:.1f} | {every} | {best / best_old:.0%} |")
+
+
+if __name__ == "__main__":
+    main()
