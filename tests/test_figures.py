@@ -106,7 +106,9 @@ def test_zh_pdf_embeds_the_cjk_font(tables, tmp_path):
         fig = plot_cost_by_sector(costs, lang="zh", simulated=True)
         paths = save_figure(fig, tmp_path, "zh", formats=("pdf",))
     pdf = paths["pdf"].read_bytes()
-    assert b"NotoSansCJK" in pdf
+    assert (
+        b"AnalysisCJKsc" in pdf and b"NotoSansCJK" not in pdf
+    )  # the shipped subset, not the fallback
     assert cjk_font_path().is_file()
 
 
@@ -482,7 +484,7 @@ def test_zh_pdf_of_the_tile_map_embeds_the_cjk_font(tmp_path):
     with house_style("zh"):
         fig = HAND_BUILT_FIGURES["tile_map"]("zh", True)
         paths = save_figure(fig, tmp_path, "tiles", formats=("pdf",))
-    assert b"NotoSansCJK" in paths["pdf"].read_bytes()
+    assert b"AnalysisCJKsc" in paths["pdf"].read_bytes()
 
 
 @pytest.mark.slow
@@ -542,3 +544,35 @@ def test_standard_figures_draws_each_registered_figure_in_order(demo_data):
         without = standard_figures(demo_data, costs, effects, None, lang="en")
     assert list(figures) == list(STANDARD_FIGURES)
     assert "cost_sensitivity" not in without and len(without) == len(STANDARD_FIGURES) - 1
+
+
+def test_the_shipped_cjk_subset_holds_every_character_of_the_tables_figures_draw_from():
+    """Every character of the tables the figures take their words from is in the shipped subset font
+    (scripts/build_cjk_font.py), and a character outside it is still drawn, from the full font."""
+    import importlib.util
+    import sys
+
+    import matplotlib.pyplot as plt
+    from fontTools.ttLib import TTFont
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("build", ROOT / "scripts" / "build_cjk_font.py")
+    build = importlib.util.module_from_spec(spec)
+    sys.modules["build"] = build
+    spec.loader.exec_module(build)
+    from analysis.present.style import full_cjk_font_path
+
+    cmap = TTFont(str(cjk_font_path()))["cmap"].getBestCmap()
+    full = TTFont(str(full_cjk_font_path()), lazy=True)["cmap"].getBestCmap()
+    wanted = [c for c in build.characters() if c.strip() and ord(c) in full]
+    assert len(wanted) > 700  # a few hundred Chinese characters and the fixed ranges
+    missing = sorted(c for c in wanted if ord(c) not in cmap)
+    assert missing == [], missing[:20]
+    rare = "鿏"  # not in any table: the full font (fallback) draws it, no missing-glyph error
+    assert ord(rare) not in cmap
+    with house_style("zh"):
+        fig, ax = plt.subplots()
+        ax.set_title(f"测试{rare}")
+        fig.canvas.draw()
+    plt.close(fig)
