@@ -28,7 +28,7 @@ check: $(STAMP)  ## the fast tier for the edit-test loop: unit tests only, no no
 	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2 -m "not (notebook or batch or report or coverage or slow)"
 
 test: $(STAMP)  ## run every test, as CI does (unit tests, the papermill chain, batches, the demo report)
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadgroup
 
 bench: $(STAMP)  ## time cleaning, cost and baseline at 10k/100k/1M rows, the bootstrap and a whole run -> reports/bench.md; coverage of the headline intervals (200 replications each) -> reports/coverage.md
 	mkdir -p reports

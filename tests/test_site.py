@@ -37,7 +37,7 @@ PAGES = ["index.html"] + [
     for n in ("01_clean", "02_cost_per_beneficiary", "03_regional_effects", "04_figures")
 ]
 
-pytestmark = pytest.mark.notebook
+pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("site")]  # one worker: one run
 
 
 @pytest.fixture(scope="module")
