@@ -35,7 +35,7 @@ bench: $(STAMP)  ## time cleaning, cost and baseline at 10k/100k/1M rows, the bo
 	{ $(PY) benchmarks/bench_clean.py; echo; $(PY) benchmarks/bench_models.py; echo; \
 	  $(PY) benchmarks/bench_bootstrap.py; echo; $(PY) benchmarks/bench_run.py; echo; \
 	  $(PY) benchmarks/bench_reuse.py; echo; $(PY) benchmarks/bench_start.py; echo; \
-	  $(PY) benchmarks/bench_figures.py; } | tee reports/bench.md
+	  $(PY) benchmarks/bench_figures.py; echo; $(PY) benchmarks/bench_batch.py; } | tee reports/bench.md
 	{ echo "## Spending shift (demo design)"; $(PY) scripts/did_coverage.py 200 20261201; echo; \
 	  echo "## Baseline (specialised organizations, place shocks)"; $(PY) scripts/baseline_coverage.py --reps 200; echo; \
 	  echo "## Exit event study"; $(PY) scripts/exit_coverage.py 200 20261202 cr3 county; } | tee reports/coverage.md

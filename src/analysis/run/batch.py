@@ -12,8 +12,10 @@ A grid file (YAML) names the parameter sets::
     notebooks: [01_clean, 02_cost_per_beneficiary]   # optional: run only these notebooks
 
 Each set runs as its own process (``python -m analysis.run.cli run``) into its own run folder, so a failing
-set never stops the others; the summary table (``batch_summary.csv``) gives each run's status, and the
-batch exits non-zero when any failed. With ``scheduler`` set, the runs go to a Dask distributed
+set never stops the others; the summary table (``batch_summary.csv``) gives each run's status and the
+notebooks it reused, and the batch exits non-zero when any failed. Sets that clean alike (the same key
+of 01_clean: registers' bytes, cleaning parameters, code) clean once: the first of them runs before the
+others start, and they take its cleaned data over (``--reuse-from``, hard links made read-only). With ``scheduler`` set, the runs go to a Dask distributed
 scheduler at that address instead of local processes: outgrowing one machine needs no code change.
 """
 
@@ -26,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +37,7 @@ from analysis.errors import ParameterError
 from analysis.outputs import write_table, write_text
 from analysis.paths import resolve_path
 
-SUMMARY_COLUMNS = ["run", "status", "returncode", "seconds", "error", "out", "parameters"]
+SUMMARY_COLUMNS = ["run", "status", "returncode", "seconds", "error", "reused", "out", "parameters"]
 
 
 _KEYS = {"name", "base", "grid", "sets", "notebooks"}
@@ -107,6 +109,8 @@ def _run_one(job: dict) -> dict:
     ]
     for name in job.get("notebooks") or []:
         cmd += ["--notebook", name]
+    if job.get("reuse_from"):
+        cmd += ["--reuse-from", job["reuse_from"]]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=job["cwd"])
     Path(params_file).unlink(missing_ok=True)
     lines = [ln for ln in done.stderr.splitlines() if ln.startswith("analysis")]
@@ -116,9 +120,25 @@ def _run_one(job: dict) -> dict:
         "returncode": done.returncode,
         "seconds": round(time.monotonic() - start, 1),
         "error": "" if done.returncode == 0 else (lines[-1] if lines else done.stderr[-300:]),
+        "reused": _reused(Path(job["out"])) if done.returncode == 0 else "",
         "out": job["out"],
         "parameters": json.dumps(job["parameters"], ensure_ascii=False, sort_keys=True),
     }
+
+
+def _reused(out: Path) -> str:
+    """The notebooks a finished run took over and from where ("01_clean from 001_seed-1"; "itself"
+    for its own previous run), from its manifest."""
+    try:
+        records = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["notebooks"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    taken = []
+    for name, record in records.items():
+        if isinstance(record, dict) and record.get("reused"):
+            where = record.get("reused_from", ".")
+            taken.append(f"{name} from {'itself' if where == '.' else Path(where).name}")
+    return "; ".join(taken)
 
 
 def _connect(scheduler, timeout: float):
@@ -146,6 +166,8 @@ def _connect(scheduler, timeout: float):
 def _jobs(spec: dict, sets: list[dict], folder, notebooks, project) -> list[dict]:
     """One job per parameter set: its run name, run folder under ``folder``, parameters and
     notebooks."""
+    from analysis.run.runner import cleaning_key
+
     varying = sorted({k for s in sets for k in s if len({json.dumps(t.get(k)) for t in sets}) > 1})
     jobs = []
     for i, params in enumerate(sets, start=1):
@@ -157,9 +179,34 @@ def _jobs(spec: dict, sets: list[dict], folder, notebooks, project) -> list[dict
                 "parameters": params,
                 "notebooks": notebooks if spec.get("notebooks") else None,
                 "cwd": str(project),
+                "cleaning": cleaning_key(folder / run, params, tuple(notebooks)),
             }
         )
     return jobs
+
+
+def share_cleaning(jobs: list[dict]) -> tuple[list[dict], dict[str, list[dict]]]:
+    """The jobs to start at once (the first of each group of jobs with the same cleaning key, and
+    every job without one) and, by the run name of each first, the jobs that wait for it to finish
+    and then reuse its cleaning."""
+    first, after, leader = [], {}, {}
+    for job in jobs:
+        key = job.get("cleaning")
+        if key is not None and key in leader:
+            after.setdefault(leader[key], []).append(job)
+            continue
+        first.append(job)
+        if key is not None:
+            leader[key] = job["run"]
+    return first, after
+
+
+def _followers(after: dict[str, list[dict]], row: dict) -> list[dict]:
+    """The jobs waiting for the run of summary ``row``, told to reuse from it when it succeeded."""
+    waiting = after.pop(row["run"], [])
+    if row["status"] != "succeeded":
+        return waiting
+    return [{**job, "reuse_from": row["out"]} for job in waiting]
 
 
 def _checked_sets(spec: dict, workers: int) -> tuple[list[dict], list[str], Path]:
@@ -188,21 +235,29 @@ def _checked_sets(spec: dict, workers: int) -> tuple[list[dict], list[str], Path
 
 
 def _run_jobs(jobs: list[dict], client, workers: int, bar) -> list[dict]:
-    """Run every job (local processes ``workers`` at a time, or on the Dask ``client``); return their
-    summary rows in the order they finish, ticking ``bar`` for each."""
+    """Run every job (local processes ``workers`` at a time, or on the Dask ``client``), the first
+    of each cleaning group before the others of it; return their summary rows in the order they
+    finish, ticking ``bar`` for each."""
+    first, after = share_cleaning(jobs)
     results = []
     if client is None:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for fut in as_completed([pool.submit(_run_one, job) for job in jobs]):
-                results.append(fut.result())
-                bar.update()
+            pending = {pool.submit(_run_one, job) for job in first}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    results.append(fut.result())
+                    bar.update()
+                    pending |= {pool.submit(_run_one, j) for j in _followers(after, results[-1])}
     else:
         from distributed import as_completed as dask_completed
 
-        futures = client.map(_run_one, jobs, pure=False)
-        for fut in dask_completed(futures):
+        futures = dask_completed(client.map(_run_one, first, pure=False))
+        for fut in futures:
             results.append(fut.result())
             bar.update()
+            for job in _followers(after, results[-1]):
+                futures.add(client.submit(_run_one, job, pure=False))
     return results
 
 
@@ -219,8 +274,9 @@ def run_batch(
 
     Parameters are checked against the notebooks before any kernel starts; relative paths in them are
     taken from the working directory. The batch folder ``out/<name>`` is a parent of run folders and
-    is never replaced; ``name`` must be a plain folder name. Each run keeps its own cleaned data in
-    its run folder. Runs go to local processes (``workers`` at a time) or, with ``scheduler``
+    is never replaced; ``name`` must be a plain folder name. Sets with the same cleaning (registers'
+    bytes, cleaning parameters, code) clean once: the first runs before the others of its group,
+    which take its cleaned data over, shared read-only (the summary's ``reused``). Runs go to local processes (``workers`` at a time) or, with ``scheduler``
     ("tcp://host:8786" or a ``distributed.Client``), to a Dask cluster, reached within
     ``connect_timeout`` seconds. Every run finishes whatever the others do.
     """

@@ -47,6 +47,8 @@ def _cmd_run(args) -> int:
     if args.out == "":
         raise ParameterError("--out is empty; name a folder for the run (default: reports/demo)")
     out = from_cwd(args.out) if args.out is not None else project_or_error() / "reports" / "demo"
+    if args.reuse_from is not None:
+        kwargs["reuse_from"] = from_cwd(args.reuse_from)
     manifest = run_notebooks(out, parameters=params, resolve=from_cwd, force=args.force, **kwargs)
     records = manifest["notebooks"].values()
     reused = sum(1 for r in records if r.get("reused"))
@@ -208,6 +210,13 @@ def _add_run(sub) -> None:
         action="store_true",
         help="execute every notebook, even those whose source, parameters and inputs are unchanged "
         "since the last good run in --out (which are otherwise reused)",
+    )
+    r.add_argument(
+        "--reuse-from",
+        default=None,
+        metavar="FOLDER",
+        help="another good run folder whose unchanged notebooks are taken over (hard-linked, "
+        "read-only) when --out's own previous run has none",
     )
     r.set_defaults(func=_cmd_run)
 

@@ -1,6 +1,9 @@
 """Reusing what has not changed, by content: a notebook of a run is not executed again when its source,
 its parameters and the bytes of every file it reads are those recorded for it in the last good run of
-the same folder; its outputs are then taken over from that run (after checking their hashes).
+the same folder, or else of another good run folder named by the run (``reuse_from``: a batch's sets
+that clean the same registers alike share one cleaning); its outputs are then taken over from that
+run (after checking their hashes). The key is portable: the output folders enter it relative to the
+run folder, so the same notebook with the same inputs has the same key in every run folder.
 
 What each notebook writes is stated once (:func:`writer_of`, from the run folder's layout and
 ``analysis.schema.RUN_TABLES``), so the files a notebook reads are the files its upstream notebooks wrote
@@ -11,14 +14,36 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata as md
 import json
 import os
+import platform
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from analysis.outputs import file_sha256
-from analysis.run.parameters import constraint_of
+from analysis.run.parameters import OUTPUT_FOLDERS, constraint_of
+from analysis.run.record import record_parameters, shown_path
 from analysis.schema import NOTEBOOKS, RUN_TABLES
+
+# The libraries whose versions a run records; a change of any makes every notebook run again.
+VERSIONED = (
+    "analysis",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "pyarrow",
+    "papermill",
+    "nbconvert",
+    "pandera",
+    "mplfonts",
+)
+
+# A file taken over from another run folder is shared (one inode) and made read-only for everyone.
+SHARED_MODE = 0o444
 
 # What each notebook reads from the notebooks before it (a run folder starts empty).
 NEEDS = {
@@ -45,6 +70,42 @@ def writer_of(relative: str) -> str | None:
     if parts[0] == "tables" and len(parts) == 2 and parts[1] in RUN_TABLES:
         return RUN_TABLES[parts[1]]
     return None
+
+
+def versions() -> dict:
+    """The Python version and the versions of :data:`VERSIONED` (None for one not installed)."""
+    out = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def code_key(versions: dict) -> str:
+    """The sha256 of the package's own files (code and data) and the versions of the libraries that
+    draw and compute: a change to either makes every notebook run again."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(json.dumps(versions, sort_keys=True).encode())
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".csv", ".j2", ".md"):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def previous_run(folder: Path) -> dict | None:
+    """The manifest of the last good run in ``folder`` (None when there is none)."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    good = isinstance(manifest, dict) and manifest.get("status") == "succeeded"
+    return manifest if good else None
 
 
 def written_by(folder: Path, name: str) -> dict[str, str]:
@@ -91,6 +152,24 @@ def reads_key(name: str, source: Path, params: dict, spec: dict, building: Path)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def notebook_key(name: str, source: Path, final: dict, spec: dict, out: Path, code: str, building):
+    """:func:`reads_key` of notebook ``name`` in a run into ``out`` with parameters ``final`` (the
+    notebook's own taken from them, its output folders relative to ``out``, so the key does not
+    depend on where the run lies) and the package's ``code`` key."""
+    shown = {k: v for k, v in final.items() if k in spec}
+    portable = {k: shown_path(v, out) if k in OUTPUT_FOLDERS else v for k, v in shown.items()}
+    return reads_key(name, source, {**portable, "_code": code}, spec, building)
+
+
+def _plain(rel, name: str) -> bool:
+    """Whether ``rel`` (from a manifest) is a path inside a run folder that notebook ``name`` writes:
+    relative, without ``..``, so a manifest of another folder cannot point a link elsewhere."""
+    if not isinstance(rel, str) or not rel:
+        return False
+    parts = PurePosixPath(rel).parts
+    return not PurePosixPath(rel).is_absolute() and ".." not in parts and writer_of(rel) == name
+
+
 def reusable(previous: dict | None, name: str, key: str | None, old_folder: Path) -> bool:
     """Whether notebook ``name`` can be taken over from the previous run in ``old_folder``: the
     previous run succeeded, recorded the same key (None: any key, for a notebook carried over by a
@@ -103,6 +182,8 @@ def reusable(previous: dict | None, name: str, key: str | None, old_folder: Path
     if key is not None and record.get("key") != key:
         return False
     for rel, sha in record["writes"].items():
+        if not _plain(rel, name):
+            return False
         path = old_folder / rel
         if not path.is_file() or path.is_symlink() or file_sha256(path) != sha:
             return False
@@ -120,12 +201,38 @@ def take_over(previous: dict, name: str, old_folder: Path, building: Path) -> di
                 if (old_folder / printed).is_file():
                     _copy(old_folder / printed, building / printed)
     record["reused"] = True
+    record["reused_from"] = "."
+    return record
+
+
+def take_over_shared(
+    previous: dict, name: str, other: Path, building: Path, out: Path, parameters: dict
+) -> dict:
+    """Take over notebook ``name`` from the good run in another folder ``other`` (checked with
+    :func:`reusable`): its files hard-linked into the building folder (copied where links fail) and
+    made read-only, so that no run can change a file another run shares; the executed notebook gets
+    this run's ``parameters`` (its own file, naming the run folder ``out``). Return the manifest
+    record: reused, ``reused_from`` the other folder relative to ``out``."""
+    record = take_over(previous, name, other, building)
+    record["parameters"] = parameters
+    executed = f"notebooks/{name}.ipynb"
+    for rel in record["writes"]:
+        if rel != executed:
+            (building / rel).chmod(SHARED_MODE)
+    if (building / executed).is_file():
+        (
+            building / executed
+        ).unlink()  # a link to the other run's file: written anew, not through it
+        shutil.copyfile(other / executed, building / executed)
+        record_parameters(building / executed, parameters, out)
+        record["writes"] = {**record["writes"], executed: file_sha256(building / executed)}
+    record["reused_from"] = Path(os.path.relpath(other, out)).as_posix()
     return record
 
 
 def _copy(src: Path, dst: Path) -> None:
     """A hard link where the file system allows one (the old run folder is discarded once the new
-    one is in place), else a copy."""
+    one is in place, or is another run sharing the file read-only), else a copy."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         dst.unlink()

@@ -1,7 +1,8 @@
 """Running the notebooks: papermill executes them in order into one run folder.
 
 A run folder ``reports/<name>/`` holds ``notebooks/`` (executed), ``html/`` (rendered without input
-cells), ``processed/`` (the run's own cleaned data: runs never share it), ``tables/``, ``figures/``,
+cells), ``processed/`` (the run's cleaned data; shared only as read-only links with runs that cleaned
+alike, :mod:`analysis.run.reuse`), ``tables/``, ``figures/``,
 ``index.html`` and ``manifest.json``. The run is built beside the last good one and replaces it only
 when every notebook succeeded; a failed run is kept as ``reports/<name>.failed/`` with the notebooks
 executed up to the error. Which folders may be written and the clean-up of killed runs are
@@ -13,10 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import importlib.metadata as md
-import json
 import os
-import platform
 import shutil
 from pathlib import Path
 
@@ -45,23 +43,18 @@ from analysis.run.parameters import (
     expand_registers,
 )
 from analysis.run.record import parameters_used, record_parameters
-from analysis.run.reuse import NEEDS, reads_key, reusable, take_over, written_by
-from analysis.schema import NOTEBOOKS, is_simulated
-
-_VERSIONED = (
-    "analysis",
-    "pandas",
-    "numpy",
-    "scipy",
-    "statsmodels",
-    "matplotlib",
-    "seaborn",
-    "pyarrow",
-    "papermill",
-    "nbconvert",
-    "pandera",
-    "mplfonts",
+from analysis.run.reuse import (
+    NEEDS,
+    code_key,
+    notebook_key,
+    previous_run,
+    reusable,
+    take_over,
+    take_over_shared,
+    versions,
+    written_by,
 )
+from analysis.schema import NOTEBOOKS, is_simulated
 
 
 def notebooks_dir() -> Path:
@@ -104,16 +97,6 @@ def _rebase(params: dict, out: Path, building: Path) -> dict:
     return moved
 
 
-def _versions() -> dict:
-    out = {"python": platform.python_version()}
-    for name in _VERSIONED:
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
 def _hashes(folder: Path) -> dict:
     return {
         p.relative_to(folder).as_posix(): file_sha256(p)
@@ -126,34 +109,6 @@ def _hashes(folder: Path) -> dict:
 
 # Notebooks in one stage do not depend on each other and run at the same time.
 STAGES = (("01_clean",), ("02_cost_per_beneficiary", "03_regional_effects"), ("04_figures",))
-
-
-def _previous(out: Path) -> dict | None:
-    """The manifest of the last good run in ``out`` (None when there is none)."""
-    path = out / "manifest.json"
-    if not path.is_file():
-        return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return (
-        manifest if isinstance(manifest, dict) and manifest.get("status") == "succeeded" else None
-    )
-
-
-def _code_key(versions: dict) -> str:
-    """The sha256 of the package's own files (code and data) and the versions of the libraries that
-    draw and compute: a change to either makes every notebook run again."""
-    import hashlib
-
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(json.dumps(versions, sort_keys=True).encode())
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".csv", ".j2", ".md"):
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _say(text: str) -> None:
@@ -181,10 +136,10 @@ class _Run:
     def __init__(self, out, building, paths, declared, final, options):
         self.out, self.building, self.paths, self.declared = out, building, paths, declared
         self.final, self.run_params = final, _rebase(final, out, building)
-        self.kernel, self.cell_timeout, self.run_timeout, self.force = options
+        self.kernel, self.cell_timeout, self.run_timeout, self.force, self.shared = options
         # A partial run (some notebooks named) reruns those whatever their inputs.
         self.forced = set(paths) if set(paths) != set(NOTEBOOKS) else set()
-        self.previous = _previous(out)
+        self.previous = previous_run(out)
         raw_paths = [Path(p) for p in final.get("raw_paths", [])]
         self.manifest = {
             **MARK,
@@ -193,7 +148,7 @@ class _Run:
             "started": _now(),
             "status": "running",
             "notebooks": {},
-            "versions": _versions(),
+            "versions": versions(),
             "inputs": {str(p): file_sha256(p) for p in raw_paths if p.is_file()},
             "simulated_input": None,  # known once the data are cleaned (see finish)
             # of the report site (index and notebook headings); a partial run keeps the run's
@@ -203,7 +158,7 @@ class _Run:
                 **parameters_used(declared, final, default_parameters(out), out),
             },
         }
-        self.code = _code_key(self.manifest["versions"])
+        self.code = code_key(self.manifest["versions"])
 
     def job(self, name: str) -> tuple:
         own = {k: v for k, v in self.run_params.items() if k in self.declared[name]}
@@ -241,14 +196,23 @@ class _Run:
         return done
 
     def key(self, name: str) -> str:
-        shown = {k: v for k, v in self.final.items() if k in self.declared[name]}
-        spec = self.declared[name]
-        return reads_key(name, self.paths[name], {**shown, "_code": self.code}, spec, self.building)
+        spec, source = self.declared[name], self.paths[name]
+        return notebook_key(name, source, self.final, spec, self.out, self.code, self.building)
+
+    def source(self, name: str, key: str) -> tuple[Path, dict] | None:
+        """Where notebook ``name`` (of this ``key``) can be taken over from: the run's own previous
+        run first, else the run named by ``reuse_from`` (also for a notebook a partial run names:
+        asked for); None when it must run."""
+        own = None if name in self.forced else (self.out, self.previous)
+        for folder, manifest in [s for s in (own, self.shared) if s and not self.force]:
+            if reusable(manifest, name, key, folder):
+                return folder, manifest
+        return None
 
     def plan(self, names) -> dict[str, str]:
-        """Take over from the previous run the notebooks of a stage that need not run: those a
-        partial run does not name, and unchanged ones unless forced; return {name: key} of those to
-        execute."""
+        """Take over from the previous run (or the run of ``reuse_from``) the notebooks of a stage
+        that need not run: those a partial run does not name, and unchanged ones unless forced;
+        return {name: key} of those to execute."""
         to_run = {}
         for name in names:
             if name not in self.paths:  # a partial run carries the others over as they were
@@ -257,17 +221,24 @@ class _Run:
                         f"notebook {name} of the previous run cannot be reused (its files changed "
                         f"or are missing); run it too: --notebook {name}"
                     )
+                source = (self.out, self.previous)
             else:
                 key = self.key(name)
-                forced = self.force or name in self.forced
-                if forced or not reusable(self.previous, name, key, self.out):
+                source = self.source(name, key)
+                if source is None:
                     to_run[name] = key
                     continue
-            self.manifest["notebooks"][name] = take_over(
-                self.previous, name, self.out, self.building
-            )
-            _say(f"{name}: unchanged, reused from the previous run")
+            self.manifest["notebooks"][name] = self.take(name, *source)
         return to_run
+
+    def take(self, name: str, folder: Path, manifest: dict) -> dict:
+        """The manifest record of notebook ``name`` taken over from the run in ``folder``."""
+        if folder == self.out:
+            _say(f"{name}: unchanged, reused from the previous run")
+            return take_over(manifest, name, folder, self.building)
+        shown = {k: v for k, v in self.final.items() if k in self.declared[name]}
+        _say(f"{name}: unchanged, reused from {display_path(folder)}")
+        return take_over_shared(manifest, name, folder, self.building, self.out, shown)
 
     def execute(self, parallel: bool) -> None:
         import time
@@ -359,7 +330,7 @@ def prepare(
             f"unknown notebook(s) {', '.join(unknown)}; known: {', '.join(NOTEBOOKS)}"
         )
     out = check_out(resolve_path(out) if resolve is None else resolve(out))
-    earlier = set((_previous(out) or {}).get("notebooks", {}))
+    earlier = set((previous_run(out) or {}).get("notebooks", {}))
     for name in notebooks:
         missing = [n for n in NEEDS.get(name, ()) if n not in notebooks and n not in earlier]
         if missing:
@@ -396,12 +367,14 @@ def run_notebooks(
     parallel: bool = True,
     resolve=None,
     force: bool = False,
+    reuse_from=None,
 ) -> dict:
     """Execute the notebooks into the run folder ``out``; return the manifest.
 
     What has not changed is not executed again: when ``out`` holds a good run, a notebook whose
     source, parameters, input files, upstream outputs, the package's own files and the libraries'
-    versions are those recorded for it there is taken over from it (``force``: execute every one).
+    versions are those recorded for it there is taken over from it (``force``: execute every one);
+    failing that, from the good run in the folder ``reuse_from``, whose files are shared read-only.
     Naming some ``notebooks`` reruns just those, against the run's own inputs and tables; the others
     are carried over from the run in ``out`` as they were.
 
@@ -413,17 +386,17 @@ def run_notebooks(
     (``parallel=False``: one after another). ``cell_timeout`` bounds each cell and ``run_timeout`` the
     whole run (seconds). The run is built beside ``out`` and replaces it only when every notebook
     succeeded; otherwise it is kept as ``<out>.failed`` and :class:`RunError` names the notebook and
-    cell. One run at a time writes ``out``; a second stops at once naming the first.
-    """
+    cell. One run at a time writes ``out``; a second stops at once naming the first."""
     if cell_timeout <= 0 or run_timeout <= 0:
         raise ParameterError("cell_timeout and run_timeout must be positive (seconds)")
     out, paths, declared, final = prepare(out, parameters, notebooks, source_dir, resolve)
+    shared = _shared(reuse_from, out, resolve or resolve_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with RunLock(out):
         clean_debris(out)
         check_out(out)  # again under the lock: another run may have just finished
         building = new_building(out)
-        options = (kernel_name, cell_timeout, run_timeout, force)
+        options = (kernel_name, cell_timeout, run_timeout, force, shared)
         run = _Run(out, building, paths, declared, final, options)
         try:
             with runtime_dir(building):
@@ -442,6 +415,34 @@ def run_notebooks(
             raise
         _put_in_place(building, out)
     return run.manifest
+
+
+def _shared(reuse_from, out: Path, resolve) -> tuple[Path, dict] | None:
+    """The folder ``reuse_from`` and its manifest, checked to hold a good run (None: not given, or
+    the run folder itself, whose previous run is looked at anyway)."""
+    if reuse_from is None or reuse_from == "":
+        return None
+    folder = resolve(reuse_from)
+    if folder == out:
+        return None
+    manifest = previous_run(folder) if folder.is_dir() else None
+    if manifest is None or manifest.get("made_by") != MARK["made_by"]:
+        raise ParameterError(f"reuse_from {display_path(folder)} holds no good run to reuse from")
+    return folder, manifest
+
+
+def cleaning_key(out, parameters: dict | None, notebooks=NOTEBOOKS, resolve=None) -> str | None:
+    """The key 01_clean would have in a run of ``parameters`` into ``out`` (see
+    :func:`analysis.run.reuse.notebook_key`): runs with the same key clean alike and can share
+    one cleaning. None when the run would not execute 01_clean or would be refused."""
+    if "01_clean" not in notebooks:
+        return None
+    try:
+        out, paths, declared, final = prepare(out, parameters, notebooks, None, resolve)
+    except ParameterError:
+        return None
+    code = code_key(versions())
+    return notebook_key("01_clean", paths["01_clean"], final, declared["01_clean"], out, code, out)
 
 
 def _failure(run: _Run, exc: _Failed) -> RunError:
