@@ -157,3 +157,29 @@ def test_a_register_dropped_into_a_watched_folder_is_read_by_the_next_run(tmp_pa
         None,
     )
     assert glob_paths == [str(watched / "b.csv")]
+
+
+def test_a_file_that_changes_while_it_is_taken_over_is_refused_and_nothing_is_left(tmp_path):
+    """Another run replacing the folder between the check and the link must not slip in other bytes:
+    the copy is hashed again, and what was taken so far is removed."""
+    from analysis.run.reuse import ChangedMeanwhile, take_over
+
+    old, building = tmp_path / "old", tmp_path / "building"
+    (old / "processed").mkdir(parents=True)
+    (old / "processed" / "projects.parquet").write_bytes(b"replaced meanwhile")
+    (old / "processed" / "rejected.csv").write_bytes(b"id\n")
+    good = hashlib.sha256(b"id\n").hexdigest()
+    previous = {
+        "notebooks": {
+            "01_clean": {
+                "writes": {
+                    "processed/rejected.csv": good,
+                    "processed/projects.parquet": hashlib.sha256(b"as checked").hexdigest(),
+                }
+            }
+        }
+    }
+    with pytest.raises(ChangedMeanwhile, match="projects.parquet"):
+        take_over(previous, "01_clean", old, building)
+    assert [p for p in building.rglob("*") if p.is_file()] == []
+    assert (old / "processed" / "projects.parquet").read_bytes() == b"replaced meanwhile"

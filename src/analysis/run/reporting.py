@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.errors import ParameterError
-from analysis.outputs import save_figure, write_text
+from analysis.outputs import read_table, save_figure, write_text
 from analysis.present.catalogue import figure_alt, figure_caption
 from analysis.present.figures import standard_figures
 from analysis.present.publish import TABLE_FILES, printed_tables, table_html, table_latex
@@ -81,7 +81,7 @@ def write_table_files(tables_dir, *, lang: str = "en") -> list:
         html_path, tex_path = csv_path.with_suffix(".html"), csv_path.with_suffix(".tex")
         if not csv_path.is_file() or (html_path.is_file() and tex_path.is_file()):
             continue  # no table, or printed already (taken over with its csv from the last run)
-        gts = printed_tables(pd.read_csv(csv_path), name, lang=lang)
+        gts = printed_tables(read_table(csv_path), name, lang=lang)
         if not gts:
             continue
         html = "\n".join(table_html(gt) for gt in gts)

@@ -190,12 +190,22 @@ def reusable(previous: dict | None, name: str, key: str | None, old_folder: Path
     return True
 
 
+class ChangedMeanwhile(Exception):
+    """A file of the run being taken over changed between its check and its copy."""
+
+
 def take_over(previous: dict, name: str, old_folder: Path, building: Path) -> dict:
     """Copy the files notebook ``name`` wrote in the previous run (and the tables for print made from
     them) into the building folder; return its manifest record, marked reused."""
     record = dict(previous["notebooks"][name])
-    for rel in record["writes"]:
+    for rel, sha in record["writes"].items():
         _copy(old_folder / rel, building / rel)
+        # Checked again on the copy: a run replacing the other folder between the check of
+        # reusable() and the link would otherwise slip in a file of different bytes.
+        if file_sha256(building / rel) != sha:
+            for taken in record["writes"]:
+                (building / taken).unlink(missing_ok=True)
+            raise ChangedMeanwhile(f"{rel} of {old_folder.name} changed while it was taken over")
         if rel.startswith("tables/") and rel.endswith(".csv"):
             for printed in (Path(rel).with_suffix(".html"), Path(rel).with_suffix(".tex")):
                 if (old_folder / printed).is_file():

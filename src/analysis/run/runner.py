@@ -45,6 +45,7 @@ from analysis.run.parameters import (
 from analysis.run.record import parameters_used, record_parameters
 from analysis.run.reuse import (
     NEEDS,
+    ChangedMeanwhile,
     code_key,
     notebook_key,
     previous_run,
@@ -228,7 +229,12 @@ class _Run:
                 if source is None:
                     to_run[name] = key
                     continue
-            self.manifest["notebooks"][name] = self.take(name, *source)
+            try:
+                self.manifest["notebooks"][name] = self.take(name, *source)
+            except ChangedMeanwhile as exc:  # another run replaced it meanwhile: execute instead
+                if name not in self.paths:
+                    raise _Failed(f"notebook {name} cannot be reused: {exc}") from None
+                to_run[name] = key
         return to_run
 
     def take(self, name: str, folder: Path, manifest: dict) -> dict:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import ParameterError
+from analysis.outputs import read_table
 from analysis.present.catalogue import figure_alt, figure_caption, figure_catalogue
 from analysis.present.headlines import headline_numbers
 from analysis.run.record import shown_path
@@ -72,7 +73,7 @@ def _headline_section(out: Path, lang: str) -> list[str]:
     for name in ("cost_per_beneficiary.csv", "regional_effects.csv", "exit_effects.csv"):
         path = out / "tables" / name
         if path.is_file():
-            tables[name] = pd.read_csv(path)
+            tables[name] = read_table(path)
     rows = headline_numbers(tables)
     parts = [f"<section id='headline'><h2>{e(t('headline'))}</h2><table>"]
     parts.append(
