@@ -55,7 +55,7 @@ lab: $(STAMP)  ## JupyterLab on notebooks/ with the project's kernel (.venv); fi
 	test -e reports/lab || $(VENV)/bin/analysis run --out reports/lab
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-demo-data: $(STAMP)  ## regenerate data/raw/demo_register.csv and demo_truth.json (seeded)
+demo-data: $(STAMP)  ## regenerate data/raw/demo_register.csv, demo_overhead.csv and demo_truth.json (seeded)
 	$(VENV)/bin/analysis demo-data --out data/raw
 
 clean-outputs:  ## remove generated outputs (data/processed, reports)

@@ -58,7 +58,8 @@ def effects_table() -> pd.DataFrame:
 
 
 def sensitivity_table() -> pd.DataFrame:
-    """Three rated assumptions, one that does not move the headline and one in constant prices."""
+    """Three rated assumptions, one that does not move the headline and one in constant prices, with
+    the bootstrap interval of each setting and of the baseline."""
     return pd.DataFrame(
         {
             "assumption": ["denominator", "flagged outliers", "price base year"],
@@ -67,6 +68,12 @@ def sensitivity_table() -> pd.DataFrame:
             "high": [15000.0, 5000.0, 5300.0],
             "baseline": 5000.0,
             "price_basis": ["nominal yuan", "nominal yuan", "constant yuan (CPI)"],
+            "low_ci_low": [4500.0, 4500.0, 4300.0],
+            "low_ci_high": [5600.0, 5600.0, 5400.0],
+            "high_ci_low": [13000.0, 4500.0, 4800.0],
+            "high_ci_high": [17500.0, 5600.0, 5900.0],
+            "baseline_ci_low": 4500.0,
+            "baseline_ci_high": 5600.0,
         }
     )
 
@@ -228,7 +235,14 @@ def test_tornado_states_units_and_year_rates_each_row_and_explains_the_empty_one
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert ticks[1] == "Price base year\nconstant yuan (CPI)"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["Baseline: 5,000", "Red", "Amber", "Green"]
+    assert legend == [
+        "Baseline: 5,000",
+        "Baseline: bootstrap interval",
+        "Each setting: bootstrap interval",
+        "Red",
+        "Amber",
+        "Green",
+    ]
     values = [a.get_text() for a in ax.texts if a.get_gid() == "end-value"]
     assert not any(v.startswith(label("baseline_value")) for v in values)  # not read as a bar value
     assert any("evidence for the assumption" in t for t in drawn)

@@ -228,6 +228,12 @@ def tornado_table(lang: str = "en") -> pd.DataFrame:
             "low": [-0.05, -0.4, 0.08],
             "high": [0.2, 0.5, 0.12],
             "baseline": 0.1,
+            "low_ci_low": [-0.1, -0.6, 0.05],
+            "low_ci_high": [0.0, -0.2, 0.1],
+            "high_ci_low": [0.15, 0.3, 0.1],
+            "high_ci_high": [0.25, 0.7, 0.15],
+            "baseline_ci_low": 0.07,
+            "baseline_ci_high": 0.13,
         }
     )
 
@@ -384,7 +390,15 @@ def test_tile_map_refuses_bad_values():
 
 def test_tornado_sorts_by_range_with_bars_from_low_to_high_around_the_baseline():
     table = tornado_table()
-    table.loc[2, ["low", "high"]] = [0.12, 0.08]  # either order is the same bar
+    # either order is the same bar (each setting's interval goes with its value)
+    table.loc[2, ["low", "high", "low_ci_low", "low_ci_high", "high_ci_low", "high_ci_high"]] = [
+        0.12,
+        0.08,
+        0.1,
+        0.15,
+        0.05,
+        0.1,
+    ]
     with house_style("en"):
         fig = plot_sensitivity_tornado(table, simulated=False)
     ax = fig.axes[0]

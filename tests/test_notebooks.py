@@ -26,10 +26,20 @@ DESIGN_PARAMETERS = {
     },
     "03_regional_effects": {"processed_dir", "tables_dir", "cluster"},
     "04_figures": {"processed_dir", "tables_dir", "figures_dir", "lang"},
+    "05_cost_effectiveness": {
+        "processed_dir",
+        "tables_dir",
+        "overhead_path",
+        "base_year",
+        "discount_rate",
+        "outcome",
+        "bootstrap_reps",
+        "seed",
+    },
 }
 
 
-def test_there_are_the_four_notebooks():
+def test_there_are_the_five_notebooks():
     assert [p.stem for p in NOTEBOOKS] == sorted(DESIGN_PARAMETERS)
 
 
@@ -83,7 +93,13 @@ def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_goo
     common = ["-p", "bootstrap_reps", "99"]
     done = run("run", "--out", str(out), "-p", "raw_paths", json.dumps([str(demo_slice)]), *common)
     assert done.returncode == 0, done.stderr
-    names = ["01_clean", "02_cost_per_beneficiary", "03_regional_effects", "04_figures"]
+    names = [
+        "01_clean",
+        "02_cost_per_beneficiary",
+        "03_regional_effects",
+        "04_figures",
+        "05_cost_effectiveness",
+    ]
     for name in names:
         assert (out / "notebooks" / f"{name}.ipynb").is_file()
         html = (out / "html" / f"{name}.html").read_text(encoding="utf-8")

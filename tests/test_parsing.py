@@ -14,9 +14,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analysis.registers.parsing import (
+    count_unit_kinds,
     parse_amount,
     parse_bool,
     parse_count,
+    parse_period,
+    parse_period_text,
     parse_year,
     unit_from_header,
 )
@@ -200,6 +203,65 @@ def test_parse_year_keeps_index():
     assert list(out.index) == ["a", "b"]
     assert out.dtype == "float64"
     assert list(out) == [2016.0, 2017.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2017-2019", 2017, 2019),
+        ("2017年至2019年", 2017, 2019),
+        ("2017—2019", 2017, 2019),
+        ("2017——2019", 2017, 2019),
+        ("2017~2019", 2017, 2019),
+        ("２０１７－２０１９", 2017, 2019),  # full width
+        ("2017 to 2019", 2017, 2019),
+        ("2017/2019", 2017, 2019),
+        ("2018-2019年度", 2018, 2019),
+        ("2017.01-2019.12", 2017, 2019),
+        ("2017年1月至2019年12月", 2017, 2019),
+        ("2017-01-01至2019-12-31", 2017, 2019),
+        ("20170101-20191231", 2017, 2019),
+        ("二〇一七年至二〇一九年", 2017, 2019),
+        ("2019-2017", 2019, 2017),  # kept as written: cleaning flags it
+        ("2018", 2018, 2018),
+        ("2018年", 2018, 2018),
+        ("2018年度", 2018, 2018),
+        ("2018-06-30", 2018, 2018),  # one date: a one-year period
+        ("2011-12", 2011, 2011),  # a month (December 2011), not 2011-2012
+        ("2018.0", 2018, 2018),
+        ("43281", 2018, 2018),  # an Excel serial date
+    ],
+)
+def test_parse_period_examples(text, start, end):
+    assert parse_period_text(text) == (float(start), float(end), "")
+
+
+@pytest.mark.parametrize("text", ["2017-19", "三年", "abc", "2017-2019-2021", "1800-1900", "18"])
+def test_a_period_that_is_not_one_is_unparseable_not_guessed(text):
+    start, end, problem = parse_period_text(text)
+    assert problem == "unparseable" and math.isnan(start) and math.isnan(end)
+
+
+def test_parse_period_blank_and_index():
+    out = parse_period(pd.Series(["—", "2017-2019", "", "2017-2019"], index=[5, 6, 7, 8]))
+    assert list(out.index) == [5, 6, 7, 8]
+    assert out["problem"].tolist() == ["missing", "", "missing", ""]
+    assert out["start"].tolist()[1::2] == [2017.0, 2017.0] and out["end"].iloc[3] == 2019.0
+
+
+def test_count_unit_kinds_read_the_unit_as_parse_count_does():
+    values = pd.Series(["12", "12人", "3万人次", "约500人", "45户", "12名", "7 persons", "x", None])
+    assert count_unit_kinds(values).tolist() == [
+        "",
+        "persons",
+        "person_times",
+        "persons",
+        "households",
+        "persons",
+        "persons",
+        "",
+        "",
+    ]
 
 
 def test_parse_bool():

@@ -53,7 +53,13 @@ def test_reuse_partial_runs_and_a_failing_partial_run(tmp_path):
     raw = tmp_path / "register.csv"
     raw.write_text(lines[0] + "".join(lines[1::4]), encoding="utf-8-sig")
     out = tmp_path / "run"
-    everything = {"01_clean", "02_cost_per_beneficiary", "03_regional_effects", "04_figures"}
+    everything = {
+        "01_clean",
+        "02_cost_per_beneficiary",
+        "03_regional_effects",
+        "04_figures",
+        "05_cost_effectiveness",
+    }
 
     _run(out, raw)
     first = _bytes(out)

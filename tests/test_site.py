@@ -34,7 +34,13 @@ PROBE = (
 )
 PAGES = ["index.html"] + [
     f"html/{n}.html"
-    for n in ("01_clean", "02_cost_per_beneficiary", "03_regional_effects", "04_figures")
+    for n in (
+        "01_clean",
+        "02_cost_per_beneficiary",
+        "03_regional_effects",
+        "04_figures",
+        "05_cost_effectiveness",
+    )
 ]
 
 pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("site")]  # one worker: one run
@@ -148,7 +154,7 @@ def test_the_index_has_headline_numbers_contents_figures_tables_and_all_paramete
         assert f"<th>{name}</th>" in page and name in manifest["parameters_used"]
     assert manifest["parameters_used"]["bootstrap_reps"] == {
         "value": 99,
-        "notebooks": ["02_cost_per_beneficiary"],
+        "notebooks": ["02_cost_per_beneficiary", "05_cost_effectiveness"],
         "default": False,
     }
     assert manifest["parameters_used"]["tables_dir"]["value"] == "tables"

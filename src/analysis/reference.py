@@ -22,6 +22,7 @@ _TABLES = {
     "cpi": "cpi.csv",
     "published_totals": "published_totals.csv",
     "rural_poverty": "rural_poverty.csv",
+    "poverty_line": "poverty_line.csv",
     "place_names": "place_names.csv",
     "poverty_counties": "poverty_counties.csv",
     "labels": "labels.csv",

@@ -2,8 +2,9 @@
 
 Facts stated here and nowhere else: the raw-row bookkeeping columns (``RAW_META``), the province value of
 a project spread over several provinces (``MULTIPLE``), the sectors and organization types, the first
-year of the policy shift towards 三区三州 (``POLICY_YEAR``), the pipeline's notebooks and the tables a
-run writes (``RUN_TABLES``), the columns a table must have (:func:`require_columns`), and whether data
+year of the policy shift towards 三区三州 (``POLICY_YEAR``), the optional costing columns
+(``BENEFICIARY_BASES``, ``COST_CATEGORIES``, ``PERIOD_COLUMNS``, ``OUTCOME_COLUMNS``), the pipeline's
+notebooks and the tables a run writes (``RUN_TABLES``), the columns a table must have (:func:`require_columns`), and whether data
 are the simulated demo (:func:`is_simulated`).
 """
 
@@ -20,7 +21,38 @@ RAW_META = ("source_file", "source_row", "source_problem")
 MULTIPLE = "multiple"  # province (and area) of a project spread over several provinces
 SECTORS = ["industry", "education", "health", "relocation", "volunteer", "other"]
 ORG_TYPES = ["foundation", "social_group", "social_service_agency", "unknown"]
+# What a row's beneficiaries count (set by cleaning from the header and the value; docs/data.md).
+BENEFICIARY_BASES = ["persons", "person_times", "unknown"]
+# Optional columns of the canonical table (issue 17): a register may lack any of them.
+COST_CATEGORIES = (
+    "direct_cost_yuan",
+    "admin_cost_yuan",
+    "in_kind_yuan",
+)  # yuan, parts of the total
+PERIOD_COLUMNS = ("start_year", "end_year")  # the project's period (years, inclusive)
+OUTCOME_COLUMNS = ("households_exited", "persons_exited", "enrolled", "treated", "jobs")  # counts
 _STR = pd.StringDtype()
+
+
+def _optional_columns() -> dict:
+    """The optional columns of issue 17 (not required, so processed data of earlier versions still
+    read): the beneficiary basis, cost categories (yuan), the period (years) and outcome counts."""
+    columns = {
+        "beneficiary_basis": pa.Column(
+            pd.CategoricalDtype(BENEFICIARY_BASES), nullable=False, required=False
+        )
+    }
+    for name in COST_CATEGORIES:
+        columns[name] = pa.Column("float64", pa.Check.ge(0), nullable=True, required=False)
+    for name in PERIOD_COLUMNS:
+        columns[name] = pa.Column(
+            "Int64", pa.Check.in_range(1900, 2100), nullable=True, coerce=True, required=False
+        )
+    for name in OUTCOME_COLUMNS:
+        columns[name] = pa.Column(
+            "Int64", pa.Check.ge(0), nullable=True, coerce=True, required=False
+        )
+    return columns
 
 
 PROJECTS_SCHEMA = pa.DataFrameSchema(
@@ -50,6 +82,7 @@ PROJECTS_SCHEMA = pa.DataFrameSchema(
         "flags": pa.Column(_STR, nullable=True),
         "simulated": pa.Column(bool),
         "province_list": pa.Column(_STR, nullable=True, required=False),
+        **_optional_columns(),
     },
     checks=[
         pa.Check(
@@ -77,8 +110,15 @@ def validate_projects(data: pd.DataFrame) -> pd.DataFrame:
         ) from None
 
 
-# The pipeline's notebooks, in the order a run executes them (notebooks/<name>.ipynb).
-NOTEBOOKS = ("01_clean", "02_cost_per_beneficiary", "03_regional_effects", "04_figures")
+# The pipeline's notebooks (notebooks/<name>.ipynb); a run executes them in the stages of
+# analysis.run.runner.STAGES (05 beside 02 and 03: it needs only the cleaned data).
+NOTEBOOKS = (
+    "01_clean",
+    "02_cost_per_beneficiary",
+    "03_regional_effects",
+    "04_figures",
+    "05_cost_effectiveness",
+)
 # The tables a run writes into its tables/ folder, and the notebook that writes each.
 RUN_TABLES = {
     "reconciliation.csv": "01_clean",
@@ -91,6 +131,15 @@ RUN_TABLES = {
     "exit_effects.csv": "03_regional_effects",
     "regression_table.html": "03_regional_effects",
     "regression_table.tex": "03_regional_effects",
+    "beneficiary_basis.csv": "05_cost_effectiveness",
+    "deduplication.csv": "05_cost_effectiveness",
+    "cost_bounds.csv": "05_cost_effectiveness",
+    "fully_loaded.csv": "05_cost_effectiveness",
+    "cost_effectiveness.csv": "05_cost_effectiveness",
+    "cost_assumptions.csv": "05_cost_effectiveness",
+    "cost_categories.csv": "05_cost_effectiveness",
+    "cost_by_size.csv": "05_cost_effectiveness",
+    "scale_elasticity.csv": "05_cost_effectiveness",
 }
 
 

@@ -1,6 +1,7 @@
 """The demo register as a messy export: Chinese headers, amounts in 元/万元/亿元 written several ways,
-places spelt in several forms, planted problems (duplicates, blank and malformed rows), and the truth
-file that states every planted parameter. Written by ``analysis demo-data``.
+places spelt in several forms, planted problems (duplicates, blank and malformed rows), the costing
+columns and simulated overhead table of :mod:`analysis.demo.costing`, and the truth file that states every
+planted parameter. Written by ``analysis demo-data``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.demo.costing import (
+    COSTING_HEADERS,
+    OVERHEAD_HEADER,
+    costing_truth,
+    draw_costing,
+    overhead_table,
+)
 from analysis.demo.simulate import (
     BENEFICIARIES_2018,
     DEEP_EFFECT,
@@ -52,8 +60,11 @@ HEADERS = [
     "受益人数",
     "建档立卡贫困户数",
     "中央财政支持",
+    *COSTING_HEADERS,  # cost categories, the period and outcomes (analysis.demo.costing)
     "数据说明",
 ]
+# The header of demo registers made before the costing columns (still recognised as the demo).
+HEADERS_BEFORE_COSTING = [h for h in HEADERS if h not in COSTING_HEADERS]
 
 
 NOTE = "模拟数据（simulated, not real）"
@@ -131,9 +142,36 @@ def make_demo_register(seed: int = DEMO_SEED) -> tuple[str, dict]:
 
     The CSV has the Chinese headers of a real export; every row says 模拟数据 (simulated) in 数据说明.
     """
+    files = make_demo_files(seed)
+    return files["register"], files["truth"]
+
+
+def make_demo_files(seed: int = DEMO_SEED) -> dict:
+    """Simulate the demo: ``register`` (CSV text), ``truth`` (a JSON-ready dict) and ``overhead``
+    (the CSV text of the simulated overhead table, analysis.demo.costing)."""
     df, extra = simulate(seed)
     orgs = extra["orgs"]
+    costing_texts, costing = draw_costing(seed, df)
+    names = orgs["org_name"].tolist()
+    overhead, costing["overhead"] = overhead_table(seed, names, df["org"].unique())
     rng = np.random.default_rng(seed + 1)
+    rows = _export_rows(rng, df, orgs, costing_texts)
+    rows, planted = _plant_problems(rng, rows)
+    truth = _truth(seed, df, extra, planted)
+    national = _ratio_of_totals(
+        extra["calibration"], list(SECTOR_SHARE), [False, True], _exit_factor(df)
+    )
+    truth["costing"] = costing_truth(df, costing, names, national)
+    return {
+        "register": _csv_text(HEADERS, rows),
+        "truth": truth,
+        "overhead": _csv_text(OVERHEAD_HEADER, overhead.to_numpy().tolist()),
+    }
+
+
+def _export_rows(rng, df: pd.DataFrame, orgs: pd.DataFrame, costing_texts) -> list[list[str]]:
+    """The projects as an export writes them (ordered by year, shuffled within it), one list of
+    cells per row under HEADERS."""
     rows = []
     counters: dict[int, int] = {}
     order = rng.permutation(len(df))  # registers list projects in no particular order within a year
@@ -172,16 +210,19 @@ def make_demo_register(seed: int = DEMO_SEED) -> tuple[str, dict]:
                 ben,
                 hh,
                 "是" if row.joint else "否",
+                *costing_texts.loc[row.Index],
                 NOTE,
             ]
         )
-    rows, planted = _plant_problems(rng, rows)
+    return rows
+
+
+def _csv_text(header: list[str], rows) -> str:
     buf = _io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(HEADERS)
+    writer.writerow(header)
     writer.writerows(rows)
-    truth = _truth(seed, df, extra, planted)
-    return buf.getvalue(), truth
+    return buf.getvalue()
 
 
 def _plant_problems(rng, rows: list[list[str]]) -> tuple[list[list[str]], dict]:
@@ -292,15 +333,21 @@ def _planted() -> dict:
     }
 
 
+def _exit_factor(df: pd.DataFrame) -> dict:
+    """{region (False outside 三区三州, True inside): mean of exp(-exit effect)} over the simulated
+    2018 regular projects of the region (the planted exit effects in the ratios of totals)."""
+    regular18 = df[(df["year"] == 2018) & ~df["joint"]]
+    return {
+        d: float(np.exp(-regular18.loc[regular18["deep"] == d, "exit_effect"]).mean())
+        for d in (False, True)
+    }
+
+
 def _truth(seed: int, df: pd.DataFrame, extra: dict, planted: dict) -> dict:
     """The planted values and the estimands they imply, for the tests and the notebooks."""
     calib = extra["calibration"]
     sectors = list(SECTOR_SHARE)
-    regular18 = df[(df["year"] == 2018) & ~df["joint"]]
-    factor = {
-        d: float(np.exp(-regular18.loc[regular18["deep"] == d, "exit_effect"]).mean())
-        for d in (False, True)
-    }
+    factor = _exit_factor(df)
     return {
         "label": "SIMULATED demo register: every value is made up by analysis.demo; not real data",
         "seed": seed,
@@ -374,8 +421,9 @@ def exit_estimands(df: pd.DataFrame) -> dict:
 
 
 def _is_demo_file(path: Path) -> bool:
-    """A demo register (its exact header row, every data row marked 模拟数据) or a demo truth file
-    (JSON with the truth's keys): the only files ``demo-data`` overwrites."""
+    """A demo register or overhead table (its exact header row, of this version or the one before
+    the costing columns; every data row marked 模拟数据/simulated) or a demo truth file (JSON with
+    the truth's keys): the only files ``demo-data`` overwrites."""
     with path.open("rb") as fh:
         head = fh.read(1 << 20)
     text = head.decode("utf-8", "replace").removeprefix("\ufeff")
@@ -387,31 +435,34 @@ def _is_demo_file(path: Path) -> bool:
         return isinstance(truth, dict) and {"seed", "calibrated_to"} <= set(truth)
     lines = text.splitlines()
     body = [ln for ln in lines[1:-1] if ln.strip(", \t")]  # the last line may be cut at 1 MiB
+    headers = (HEADERS, HEADERS_BEFORE_COSTING, OVERHEAD_HEADER)
     return (
         bool(lines)
-        and lines[0] == ",".join(HEADERS)
+        and any(lines[0] == ",".join(h) for h in headers)
         and all(SIMULATED_MARK.search(ln) for ln in body)
     )
 
 
 def write_demo_register(out_dir, *, seed: int = DEMO_SEED) -> dict[str, Path]:
-    """Write ``demo_register.csv`` (UTF-8 with BOM, as Excel exports it) and ``demo_truth.json``,
-    each atomically. A file of either name that is not a simulated demo file is refused, not
-    overwritten."""
+    """Write ``demo_register.csv`` (UTF-8 with BOM, as Excel exports it), ``demo_truth.json`` and
+    ``demo_overhead.csv`` (the simulated overhead table, UTF-8), each atomically. A file of any of
+    these names that is not a simulated demo file is refused, not overwritten."""
     from analysis.errors import ParameterError
     from analysis.outputs import write_text
     from analysis.paths import display_path, resolve_path
 
     out = resolve_path(out_dir)
     reg, tru = out / "demo_register.csv", out / "demo_truth.json"
-    for path in (reg, tru):
+    ovh = out / "demo_overhead.csv"
+    for path in (reg, tru, ovh):
         if path.is_symlink() or (path.exists() and not path.is_file()):
             raise ParameterError(f"{display_path(path)}: exists and is not a regular file")
         if path.is_file() and not _is_demo_file(path):
             raise ParameterError(
                 f"{display_path(path)}: exists and is not the simulated demo; not overwritten"
             )
-    text, truth = make_demo_register(seed)
-    write_text("\ufeff" + text, reg)
-    write_text(json.dumps(truth, ensure_ascii=False, indent=2, sort_keys=True) + "\n", tru)
-    return {"register": reg, "truth": tru}
+    files = make_demo_files(seed)
+    write_text("\ufeff" + files["register"], reg)
+    write_text(json.dumps(files["truth"], ensure_ascii=False, indent=2, sort_keys=True) + "\n", tru)
+    write_text(files["overhead"], ovh)
+    return {"register": reg, "truth": tru, "overhead": ovh}

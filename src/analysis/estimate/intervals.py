@@ -1,11 +1,26 @@
 """Uncertainty of a ratio of totals (cost per beneficiary): organization-cluster bootstrap draws and
-percentile, BCa and studentized intervals, and the analytic delta-method and Fieller intervals.
+percentile, BCa and studentized intervals, the analytic delta-method and Fieller intervals, and the
+keyed random streams that make each interval independent of what else a call estimates.
 """
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 from scipy import stats
+
+
+def keyed_generator(seed: int, *names: str) -> np.random.Generator:
+    """A random generator of its own for one set of names (e.g. estimator, group, level).
+
+    Spawned from ``seed`` with ``np.random.SeedSequence(seed, spawn_key=...)``, the key being the CRC-32
+    of each name's UTF-8 bytes (stable across runs and machines, unlike Python's ``hash()``). The same
+    seed and names always give the same draws, whichever other names are drawn for in the same call;
+    different names give statistically independent streams.
+    """
+    key = tuple(zlib.crc32(str(n).encode("utf-8")) for n in names)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
 def bootstrap_draws(
@@ -95,8 +110,10 @@ def ratio_interval_analytic(
     """Delta-method and Fieller intervals for sum(num)/sum(den) with cluster totals num, den.
 
     Uses the cluster-robust variance of the totals (G/(G-1) times the sum of squared deviations) and
-    the t distribution with G-1 degrees of freedom. Fieller's interval is unbounded (NaN) when the
-    denominator is not significantly different from zero.
+    the t distribution with G-1 degrees of freedom. Fieller's confidence set is unbounded when the
+    denominator is not significantly different from zero (the quadratic's leading coefficient
+    b² - t² var(b) is not positive): then ``ratio_bounded`` is False and ``fieller_low/high`` are NaN.
+    With fewer than two clusters every value is NaN and ``ratio_bounded`` is None (not known).
     """
     g = len(num)
     if g < 2:
@@ -105,6 +122,7 @@ def ratio_interval_analytic(
             "delta_high": np.nan,
             "fieller_low": np.nan,
             "fieller_high": np.nan,
+            "ratio_bounded": None,
         }
     s, b = num.sum(), den.sum()
     r = s / b
@@ -118,7 +136,10 @@ def ratio_interval_analytic(
     qb = -2 * (s * b - t**2 * v_sb)
     qc = s**2 - t**2 * v_ss
     disc = qb**2 - 4 * qa * qc
-    if qa > 0 and disc >= 0:
+    # qa > 0 implies disc >= 0 in exact arithmetic (the estimate lies inside the set); the disc test
+    # guards rounding only.
+    bounded = bool(qa > 0 and disc >= 0)
+    if bounded:
         roots = sorted(((-qb - np.sqrt(disc)) / (2 * qa), (-qb + np.sqrt(disc)) / (2 * qa)))
     else:
         roots = [np.nan, np.nan]
@@ -127,4 +148,5 @@ def ratio_interval_analytic(
         "delta_high": r + t * se,
         "fieller_low": float(roots[0]),
         "fieller_high": float(roots[1]),
+        "ratio_bounded": bounded,
     }

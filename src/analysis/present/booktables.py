@@ -68,6 +68,21 @@ def share_text(value) -> str:
     return "" if x is None else f"{x:+.1%}"
 
 
+def percent_text(value) -> str:
+    """A share (of spending, of projects) as a percentage to one decimal: 1.3%."""
+    x = _finite(value)
+    return "" if x is None else f"{x:.1%}"
+
+
+def value_text(value) -> str:
+    """A number whose unit varies by row (an elasticity, yuan, a multiple): whole numbers with
+    separators from 100 up, three decimals below."""
+    x = _finite(value)
+    if x is None:
+        return ""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3f}"
+
+
 def amount_text(value) -> str:
     """A quantity whose unit varies by row (yuan, projects, persons per household): whole numbers
     with separators from 100 up, two decimals below."""
@@ -89,6 +104,8 @@ NUMBER_TEXT: dict[str, Callable[[object], str]] = {
     "log": log_text,
     "p": p_text,
     "share": share_text,
+    "percent": percent_text,
+    "value": value_text,
     "amount": amount_text,
     "text": text_cell,
 }

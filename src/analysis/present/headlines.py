@@ -19,11 +19,27 @@ HEADLINE_COLUMNS = [
 ]
 
 
-def _cost_row(costs: pd.DataFrame) -> dict | None:
-    """The ratio of totals of the latest year at constant prices (nominal where there are none)."""
+# The tables the headline numbers are drawn from (file names in a run's tables/ folder).
+HEADLINE_TABLES = (
+    "cost_per_beneficiary.csv",
+    "fully_loaded.csv",
+    "regional_effects.csv",
+    "exit_effects.csv",
+)
+
+
+def _cost_row(
+    costs: pd.DataFrame | None,
+    measure: str = "cost_per_beneficiary",
+    source: str = "cost_per_beneficiary.csv",
+) -> dict | None:
+    """The ratio of totals of the latest year at constant prices (nominal where there are none); of a
+    fully loaded table (``fully_loaded.csv``) its loaded rows (``cost_basis`` other than direct)."""
     need = {"group", "estimator", "level", "estimate", "ci_low", "ci_high", "price_basis"}
     if costs is None or not need <= set(costs.columns):
         return None
+    if "cost_basis" in costs.columns:
+        costs = costs[costs["cost_basis"].astype(str) != "direct"]
     rows = costs[(costs["group"] == "year") & (costs["estimator"] == "ratio_of_totals")]
     constant = rows[rows["price_basis"].astype(str).str.startswith("constant")]
     rows = constant if len(constant) else rows
@@ -33,14 +49,15 @@ def _cost_row(costs: pd.DataFrame) -> dict | None:
     if rows.empty:
         return None
     row = rows.sort_values("year").iloc[-1]
+    basis = f"; {row['cost_basis']}" if "cost_basis" in rows.columns else ""
     return {
-        "measure": "cost_per_beneficiary",
+        "measure": measure,
         "estimate": row["estimate"],
         "ci_low": row["ci_low"],
         "ci_high": row["ci_high"],
         "unit": "yuan_per_person",
-        "detail": f"{int(row['year'])}; {row['price_basis']}",
-        "source_table": "cost_per_beneficiary.csv",
+        "detail": f"{int(row['year'])}; {row['price_basis']}{basis}",
+        "source_table": source,
     }
 
 
@@ -78,11 +95,14 @@ def _effect_row(table: pd.DataFrame | None, measure: str, source: str, model: st
 
 def headline_numbers(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The run's headline numbers (:data:`HEADLINE_COLUMNS`), one row each, from its tables by file
-    name (``cost_per_beneficiary.csv``, ``regional_effects.csv``, ``exit_effects.csv``): the cost per
-    beneficiary of the latest year (yuan per person, constant prices), the 三区三州 difference of the
+    name (:data:`HEADLINE_TABLES`): the cost per beneficiary of the latest year (yuan per person,
+    constant prices), beside it the same fully loaded with the organizations' overhead, the 三区三州 difference of the
     baseline model, the spending shift after the policy year and the 832 poverty-county difference (log
     points), each with its 95% interval as the table gives it. A table or row that is absent gives no row.
     """
-    rows = [_cost_row(tables.get("cost_per_beneficiary.csv"))]
+    rows = [
+        _cost_row(tables.get("cost_per_beneficiary.csv")),
+        _cost_row(tables.get("fully_loaded.csv"), "cost_fully_loaded", "fully_loaded.csv"),
+    ]
     rows += [_effect_row(tables.get(src), m, src, model, term) for m, src, model, term in _EFFECTS]
     return pd.DataFrame([r for r in rows if r is not None], columns=HEADLINE_COLUMNS)

@@ -12,8 +12,6 @@ key, kind, source columns). Kinds: ``yuan`` (whole yuan with separators), ``coun
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
 from great_tables import GT
 
@@ -29,7 +27,9 @@ from analysis.present.booktables import (
     value_label,
     yes_no,
 )
+from analysis.present.costing_tables import COSTING_FILES, COSTING_TABLES
 from analysis.present.style import label
+from analysis.present.tablespec import Col, TableSpec
 from analysis.schema import require_columns
 
 __all__ = [
@@ -42,36 +42,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Col:
-    """One printed column: its header's label key, its kind, the tidy column(s) it is made of
-    (default: the column named like the key without its ``col_`` prefix)."""
-
-    key: str
-    kind: str
-    source: tuple[str, ...] = ()
-
-    def sources(self) -> tuple[str, ...]:
-        return self.source or (self.key.removeprefix("col_"),)
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A table of the report: ``rows`` {column: values kept} (compared as text), ``columns`` in
-    order (the first is the row label), ``sort`` columns, ``last`` {column: values} rows printed
-    after the others of their group (a summary row under the rows it summarises), ``notes`` label
-    keys (each printed once)."""
-
-    title: str
-    columns: tuple[Col, ...]
-    rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    sort: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    last: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
 _REGION = {"true": "deep_poverty_area", "false": "elsewhere", "unknown": "deep_unknown"}
-_NUMERIC = {"yuan", "count", "log", "p", "share", "amount"}
+_NUMERIC = {"yuan", "count", "log", "p", "share", "percent", "value", "amount"}
 
 _EST_LOG = (
     Col("col_estimate", "log"),
@@ -128,8 +100,16 @@ PUBLICATION_TABLES: dict[str, TableSpec] = {
             Col("year", "text", ("level",)),
             Col("col_estimate_yuan", "yuan", ("estimate",)),
             Col("col_interval_bootstrap", "interval_yuan", ("ci_low", "ci_high")),
-            Col("col_interval_delta", "interval_yuan", ("delta_low", "delta_high")),
-            Col("col_interval_fieller", "interval_yuan", ("fieller_low", "fieller_high")),
+            Col(
+                "col_interval_delta",
+                "interval_yuan",
+                ("delta_low", "delta_high", "ratio_bounded"),
+            ),
+            Col(
+                "col_interval_fieller",
+                "interval_yuan",
+                ("fieller_low", "fieller_high", "ratio_bounded"),
+            ),
         ),
         rows={
             "group": ("year",),
@@ -183,9 +163,12 @@ PUBLICATION_TABLES: dict[str, TableSpec] = {
             Col("col_evidence", "label"),
             Col("col_setting_low", "text"),
             Col("col_low", "yuan"),
+            Col("col_interval", "interval_yuan", ("low_ci_low", "low_ci_high")),
             Col("col_setting_high", "text"),
             Col("col_high", "yuan"),
+            Col("col_interval_high", "interval_yuan", ("high_ci_low", "high_ci_high")),
             Col("col_baseline", "yuan"),
+            Col("col_interval_baseline", "interval_yuan", ("baseline_ci_low", "baseline_ci_high")),
             Col("col_price_basis", "label"),
         ),
         notes=("note_sensitivity",),
@@ -287,6 +270,7 @@ PUBLICATION_TABLES: dict[str, TableSpec] = {
         notes=("note_log_points",),
     ),
 }
+PUBLICATION_TABLES.update(COSTING_TABLES)
 # The few-cluster checks of the baseline print as those of the spending shift do.
 PUBLICATION_TABLES["baseline_inference"] = TableSpec(
     "table_baseline_inference",
@@ -304,7 +288,11 @@ def _column_text(table: pd.DataFrame, col: Col, lang: str) -> pd.Series:
     if col.kind.startswith("interval_"):
         number = NUMBER_TEXT[col.kind.removeprefix("interval_")]
         pairs = zip(values, table[src[1]], strict=True)
-        return pd.Series([interval_text(lo, hi, number) for lo, hi in pairs], index=table.index)
+        text = pd.Series([interval_text(lo, hi, number) for lo, hi in pairs], index=table.index)
+        if len(src) > 2:  # a third column says whether the quantity is bounded at all
+            unbounded = table[src[2]].astype(str).str.lower() == "false"
+            text[unbounded] = label("not_bounded", lang)
+        return text
     words = {
         "label": lambda v: value_label(v, lang),
         "term": lambda v: term_label(str(v), lang),
@@ -351,6 +339,17 @@ def publication_table(
     need = [*spec.rows, *spec.sort, *spec.last, *(s for c in spec.columns for s in c.sources())]
     require_columns(table, need, f"table for {kind!r}")
     rows = _rows(table, spec)
+    if rows.empty and spec.empty:
+        rows = pd.DataFrame({spec.columns[0].key: [label(spec.empty, lang)]})
+        return book_gt(
+            rows,
+            table_id=f"tbl-{kind.replace('_', '-')}",
+            stub=spec.columns[0].key,
+            headers={spec.columns[0].key: label(spec.columns[0].key, lang)},
+            right=[],
+            title=title or label(spec.title, lang),
+            notes=[],
+        )
     if rows.empty:
         raise ParameterError(f"the table has no rows for {kind!r} (rows kept: {spec.rows})")
     cells = pd.DataFrame({c.key: _column_text(rows, c, lang) for c in spec.columns})
@@ -388,6 +387,7 @@ TABLE_FILES = {
     "did_inference.csv": ("did_inference",),
     "robustness.csv": ("robustness",),
     "exit_effects.csv": ("exit_effects",),
+    **COSTING_FILES,
 }
 
 

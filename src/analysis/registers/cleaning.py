@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.registers.duplicates import find_duplicates, hash_ids, keep_rows
+from analysis.registers.optional import OPTIONAL_FLAGS, optional_counts, optional_flag_masks
 from analysis.registers.standardize import standardize
 from analysis.registers.text import strings_from_codes
 from analysis.schema import MULTIPLE, PROJECTS_SCHEMA, RAW_META
@@ -65,6 +66,7 @@ FLAGS = {
         "kept, but shares organization, name, year and amount (or project id and year) with another "
         "kept row that differs elsewhere: check whether it is the same project"
     ),
+    **OPTIONAL_FLAGS,  # cost categories, the period and outcome counts (registers.optional)
 }
 
 
@@ -265,6 +267,7 @@ def _flag_masks(frame, cpb_high: float, cpb_low: float, possible_dup) -> dict[st
         "excel_error": frame["_excel_error_optional"].to_numpy(dtype=bool),
         "year_range": frame["_year_range"].to_numpy(dtype=bool),
         "possible_duplicate": possible_dup,
+        **optional_flag_masks(frame),
     }
 
 
@@ -323,4 +326,5 @@ def _report(rows_in, data, rejected, infos, raws, flag_counts) -> dict:
         "headers": [{k: v for k, v in i.items() if k != "raw_of"} for i in infos],
         "simulated_rows": int(data["simulated"].sum()) if len(data) else 0,
         "multiple_province_rows": int((data["province"] == MULTIPLE).sum()) if len(data) else 0,
+        **optional_counts(data, flag_counts),
     }

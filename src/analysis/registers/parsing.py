@@ -339,6 +339,69 @@ def parse_year(values: pd.Series) -> pd.Series:
     return pd.Series(years, index=values.index)
 
 
+# A project period in one cell: a year or a date, optionally a range separator and a second one
+# ("2017-2019", "2017年至2019年", "2017—2019", "2017.01-2019.12", "2017年1月至2019年12月").
+_MONTH, _DAY = r"(?:0?[1-9]|1[0-2])", r"(?:0?[1-9]|[12]\d|3[01])"
+_DATE = (
+    rf"\d{{4}}\s*(?:年\s*{_MONTH}\s*月(?:\s*{_DAY}\s*日)?|[-./]\s*{_MONTH}(?:\s*[-./]\s*{_DAY})?"
+    rf"|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|年度|年)?"
+)
+_PERIOD = re.compile(rf"({_DATE})(?:\s*(?:至|到|~|-|—{{1,2}}|–|―|/|to)\s*({_DATE}))?")
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+PERIOD_YEARS = (1900, 2100)  # a period year outside these is not read
+
+
+def parse_period_text(raw: str) -> tuple[float, float, str]:
+    """One project period as written -> (first year, last year, problem); problem is '' when read,
+    'missing' for a blank, 'unparseable' otherwise. A single year or date gives the same first and
+    last year; the order is kept as written (a last year before the first is for cleaning to flag).
+    Two-digit years ("2017-19") are not read; "2011-12" is a month (December 2011); a plain number
+    is read as :func:`parse_year_text` reads it (2018.0, an Excel serial date)."""
+    text = normalize_text(raw)
+    if _is_blank(text):
+        return np.nan, np.nan, "missing"
+    m = _PERIOD.fullmatch(text) or _PERIOD.fullmatch(text.translate(_CN_DIGITS))
+    if m:
+        first = int(m.group(1)[:4])
+        last = int(m.group(2)[:4]) if m.group(2) else first
+    elif _NUMBER.match(text) and not np.isnan(year := parse_year_text(text)):
+        first = last = int(year)  # "2018.0", or an Excel serial date
+    else:
+        return np.nan, np.nan, "unparseable"
+    if not all(PERIOD_YEARS[0] <= y <= PERIOD_YEARS[1] for y in (first, last)):
+        return np.nan, np.nan, "unparseable"
+    return float(first), float(last), ""
+
+
+def parse_period(values: pd.Series) -> pd.DataFrame:
+    """Parse project periods (项目周期 "2017-2019", "2017年至2019年", "2017—2019", a single year or
+    date) into ``start`` and ``end`` (float years, NaN when not read) and ``problem`` ('' when read,
+    'missing', 'unparseable')."""
+    return _columns(values, parse_period_text, ("start", "end", "problem"), (float, float, object))
+
+
+def count_unit_kind_text(raw: str) -> str:
+    """The kind of unit a count is written with: 'persons' (人, 万人, 名, persons, people),
+    'person_times' (人次), 'households' (户) or '' (none); as :func:`parse_count_text` reads it."""
+    text, _ = _strip_approx(normalize_text(raw))
+    for name, _m, kind in _COUNT_UNITS:
+        if text.endswith(name):
+            return kind
+    return ""
+
+
+def count_unit_kinds(values: pd.Series) -> np.ndarray:
+    """For each value, :func:`count_unit_kind_text` (plain numbers, most values, are not looked at
+    one by one)."""
+    codes, distinct = dictionary_codes(text_array(values))
+    kinds = np.full(len(distinct), "", dtype=object)
+    plain = pc.match_substring_regex(pc.ascii_trim_whitespace(distinct), PLAIN_NUMBER)
+    todo = np.flatnonzero(~plain.to_numpy(zero_copy_only=False)) if len(distinct) else []
+    for i in todo:
+        kinds[i] = count_unit_kind_text(distinct[int(i)].as_py())
+    return kinds[codes]
+
+
 _TRUE = {"是", "有", "y", "yes", "true", "t", "1", "√", "✓", "对", "支持", "是的"}
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from analysis.errors import RegisterError
+from analysis.registers.optional import add_optional_columns, beneficiary_basis
 from analysis.registers.parsing import (
     parse_amount,
     parse_bool,
@@ -26,11 +28,17 @@ from analysis.registers.text import (
     text_array,
     tidy_array,
 )
-from analysis.registers.vocabulary import REQUIRED_COLUMNS, map_headers, map_org_type, map_sector
+from analysis.registers.vocabulary import (
+    REQUIRED_COLUMNS,
+    header_basis,
+    map_headers,
+    map_org_type,
+    map_sector,
+)
 from analysis.schema import RAW_META
 
 
-class _Columns:
+class RawColumns:
     """The raw columns of one file under their canonical names (a blank text column for one the file
     lacks) and the unit each header names."""
 
@@ -67,7 +75,7 @@ def standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Dat
             f"{', '.join(map(str, data_cols)) or '(none)'}",
             file=source,
         )
-    col = _Columns(raw, hmap)
+    col = RawColumns(raw, hmap)
     out = pd.DataFrame(index=raw.index)
     out["source_file"] = raw["source_file"].astype("string")
     out["source_row"] = raw["source_row"].astype("int64")
@@ -85,6 +93,7 @@ def standardize(raw: pd.DataFrame, extra_aliases, max_year: int) -> tuple[pd.Dat
     out["_excel_error_optional"] = optional_error
     _add_amounts(out, col)
     _add_years(out, col, max_year)
+    add_optional_columns(out, col)
     _add_places(out, col)
     _add_sector_and_org_type(out, col)
     _add_names_and_marks(out, col, pid, pid_blank)
@@ -123,8 +132,7 @@ def _excel_errors(raw: pd.DataFrame, hmap) -> tuple[np.ndarray, np.ndarray, np.n
     optional_error = np.zeros(n, dtype=bool)
     error_column = np.full(n, "", dtype=object)
     for header, canon in hmap.columns.items():
-        codes, hits = by_unique(raw[header], lambda v: bool(EXCEL_ERROR.match(str(v).strip())))
-        hit = np.array(hits, dtype=bool)[codes] if len(codes) else np.zeros(n, dtype=bool)
+        hit = _error_cells(raw[header])
         if canon in REQUIRED_COLUMNS:
             error_column[hit & ~required_error] = canon
             required_error |= hit
@@ -133,20 +141,34 @@ def _excel_errors(raw: pd.DataFrame, hmap) -> tuple[np.ndarray, np.ndarray, np.n
     return required_error, error_column, optional_error
 
 
-def _add_amounts(out: pd.DataFrame, col: _Columns) -> None:
-    """In place: expenditure in yuan, beneficiaries in persons (or person-times) and registered poor
-    households, each with its problem and approximation marks."""
+def _error_cells(values: pd.Series) -> np.ndarray:
+    """Per row: is the cell an Excel error (EXCEL_ERROR once trimmed)? Only distinct values holding a
+    '#' are looked at one by one."""
+    codes, distinct = dictionary_codes(text_array(values))
+    hits = np.zeros(len(distinct), dtype=bool)
+    if len(distinct):
+        maybe = np.flatnonzero(pc.match_substring(distinct, "#").to_numpy(zero_copy_only=False))
+        for i in maybe:
+            hits[i] = bool(EXCEL_ERROR.match(str(distinct[int(i)].as_py()).strip()))
+    return hits[codes]
+
+
+def _add_amounts(out: pd.DataFrame, col: RawColumns) -> None:
+    """In place: expenditure in yuan, beneficiaries in persons (or person-times) with what they count
+    (``beneficiary_basis``) and registered poor households, each with its problem and approximation
+    marks."""
     exp = parse_amount(col("expenditure"), default_unit_multiplier=col.unit("expenditure", 1.0))
     out["expenditure_yuan"] = exp["value"]
     out["_exp_problem"] = exp["problem"]
     out["_exp_approx"] = exp["approximate"]
 
-    ben_header = str(col.raw_of.get("beneficiaries", ""))
+    ben_header = col.raw_of.get("beneficiaries")
     ben = parse_count(col("beneficiaries"), default_unit_multiplier=col.unit("beneficiaries", 1.0))
     out["beneficiaries"] = ben["value"].round()
     out["_ben_problem"] = ben["problem"]
-    out["_person_times"] = ben["person_times"] | (
-        "人次" in ben_header or "person-times" in ben_header.lower()
+    out["_person_times"] = ben["person_times"] | (header_basis(ben_header) == "person_times")
+    out["beneficiary_basis"] = beneficiary_basis(
+        ben_header, out["_person_times"].to_numpy(dtype=bool), col("beneficiaries")
     )
     out["_ben_approx"] = ben["approximate"]
 
@@ -157,7 +179,7 @@ def _add_amounts(out: pd.DataFrame, col: _Columns) -> None:
     out["_hh_problem"] = hh["problem"]
 
 
-def _add_years(out: pd.DataFrame, col: _Columns, max_year: int) -> None:
+def _add_years(out: pd.DataFrame, col: RawColumns, max_year: int) -> None:
     """In place: the year, whether the cell named several, and whether it falls outside
     2000..max_year."""
     out["year"] = parse_year(col("year"))
@@ -165,7 +187,7 @@ def _add_years(out: pd.DataFrame, col: _Columns, max_year: int) -> None:
     out["_year_out"] = out["year"].notna() & ((out["year"] < 2000) | (out["year"] > max_year))
 
 
-def _add_places(out: pd.DataFrame, col: _Columns) -> None:
+def _add_places(out: pd.DataFrame, col: RawColumns) -> None:
     """In place: the resolved place columns and the 832-county status of the county."""
     places = resolve_places(col("province"), col("prefecture"), col("county"))
     for name in places.columns:  # same index: assigned as arrays, no alignment needed
@@ -175,7 +197,7 @@ def _add_places(out: pd.DataFrame, col: _Columns) -> None:
         out[name] = poverty[name].array
 
 
-def _add_sector_and_org_type(out: pd.DataFrame, col: _Columns) -> None:
+def _add_sector_and_org_type(out: pd.DataFrame, col: RawColumns) -> None:
     """In place: sector and organization type with their problems; the type as written, or when blank,
     the type read from the name (基金会 in 中国扶贫基金会)."""
     sector = map_sector(col("sector"))
@@ -195,7 +217,7 @@ def _add_sector_and_org_type(out: pd.DataFrame, col: _Columns) -> None:
     )
 
 
-def _add_names_and_marks(out: pd.DataFrame, col: _Columns, pid, pid_blank: np.ndarray) -> None:
+def _add_names_and_marks(out: pd.DataFrame, col: RawColumns, pid, pid_blank: np.ndarray) -> None:
     """In place: organization and project names, the project id as given, the central-support
     (joint-funded) yes/no and the simulated-data mark."""
     codes, distinct = dictionary_codes(

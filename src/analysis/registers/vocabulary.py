@@ -34,7 +34,25 @@ CANONICAL_NAMES = (
     "poor_households",
     "joint_funded",
     "data_note",
+    # optional columns of issue 17 (docs/data.md): cost categories, the project period, outcomes
+    "direct_cost",
+    "admin_cost",
+    "in_kind",
+    "start_year",
+    "end_year",
+    "period",
+    "households_exited",
+    "persons_exited",
+    "enrolled",
+    "treated",
+    "jobs",
 )
+
+
+# Words of a beneficiaries header that say what it counts (checked on the header as NFKC, lower case):
+# visits (人次) first, then people (人数, 人口, persons ...); a unit in brackets says the same.
+PERSON_TIMES_WORDS = ("人次", "person-times", "person times", "persontimes")
+PERSONS_WORDS = ("人数", "人口", "persons", "people", "individuals")
 
 
 _BRACKET = re.compile(r"[(（\[][^()（）\[\]]*[)）\]]")
@@ -97,6 +115,19 @@ def map_headers(headers, *, extra_aliases: pd.DataFrame | None = None) -> Header
         else:
             result.columns[header] = canonical
     return result
+
+
+def header_basis(header) -> str:
+    """What a beneficiaries header says it counts: 'person_times' (受益人次, 受益人数（人次）,
+    person-times), 'persons' (受益人数, 受益人口, people reached, a unit 人/万人 in brackets) or
+    'unknown' (beneficiaries: the header does not say)."""
+    text = unicodedata.normalize("NFKC", str(header or "")).lower()
+    unit = unit_from_header(header) if header else None
+    if any(w in text for w in PERSON_TIMES_WORDS):
+        return "person_times"
+    if any(w in text for w in PERSONS_WORDS) or (unit and unit[0] in ("人", "万人", "名")):
+        return "persons"
+    return "unknown"
 
 
 _PROBLEMS = ["", "missing", "unknown"]

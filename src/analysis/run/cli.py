@@ -149,7 +149,8 @@ def _cmd_demo(args) -> int:
         raise ParameterError(f"--out {display_path(out)}: exists and is not a folder")
     paths = write_demo_register(out, seed=args.seed)
     print(
-        f"wrote {display_path(paths['register'])} and {display_path(paths['truth'])} "
+        f"wrote {display_path(paths['register'])}, {display_path(paths['overhead'])} and "
+        f"{display_path(paths['truth'])} "
         f"(SIMULATED data, seed {args.seed})"
     )
     return 0

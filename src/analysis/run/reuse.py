@@ -49,6 +49,7 @@ SHARED_MODE = 0o444
 NEEDS = {
     "02_cost_per_beneficiary": ("01_clean",),
     "03_regional_effects": ("01_clean",),
+    "05_cost_effectiveness": ("01_clean",),
     "04_figures": ("01_clean", "02_cost_per_beneficiary", "03_regional_effects"),
 }
 

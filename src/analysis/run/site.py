@@ -22,7 +22,7 @@ import pandas as pd
 from analysis.errors import ParameterError
 from analysis.outputs import read_table
 from analysis.present.catalogue import figure_alt, figure_caption, figure_catalogue
-from analysis.present.headlines import headline_numbers
+from analysis.present.headlines import HEADLINE_TABLES, headline_numbers
 from analysis.run.record import shown_path
 from analysis.schema import NOTEBOOKS, POLICY_YEAR, RUN_TABLES
 
@@ -70,7 +70,7 @@ def _number(value, unit: str) -> str:
 def _headline_section(out: Path, lang: str) -> list[str]:
     e, t = html.escape, lambda k, **f: site_text(k, lang, **f)
     tables = {}
-    for name in ("cost_per_beneficiary.csv", "regional_effects.csv", "exit_effects.csv"):
+    for name in HEADLINE_TABLES:
         path = out / "tables" / name
         if path.is_file():
             tables[name] = read_table(path)
