@@ -21,6 +21,7 @@ from analysis.estimate.loading import (
     cost_categories,
     fully_loaded_costs,
     load_overhead,
+    usable_overhead,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:cost per beneficiary")
@@ -210,3 +211,17 @@ def test_cost_categories_without_the_columns_is_an_empty_table_with_a_note():
     t = cost_categories(projects())
     assert t.empty and list(t.columns) == CATEGORY_TABLE_COLUMNS
     assert "no cost-category column" in t.attrs["note"]
+
+
+def test_a_simulated_overhead_table_is_not_applied_to_real_data_and_the_sentence_says_so():
+    real = projects().assign(simulated=False)
+    demo_table = overhead().assign(simulated=True)
+    table, said = usable_overhead(demo_table, real)
+    assert table is None and "not applied" in said and "10%" in said
+    # On simulated data the simulated table applies, and the sentence counts what it covers.
+    table, said = usable_overhead(demo_table, real.assign(simulated=True))
+    assert table is demo_table and "covers 2 of the 3 organizations" in said
+    table, said = usable_overhead(None, real, default_admin_share=0.05)
+    assert table is None and "5%" in said
+    with pytest.raises(ParameterError, match="default_admin_share"):
+        usable_overhead(None, real, default_admin_share=1.0)

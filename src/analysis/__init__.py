@@ -35,6 +35,7 @@ _EXPORTS = {
     "missing_beneficiary_bounds": "analysis.estimate.bounds",
     "cost_categories": "analysis.estimate.loading",
     "load_overhead": "analysis.estimate.loading",
+    "usable_overhead": "analysis.estimate.loading",
     "fully_loaded_costs": "analysis.estimate.loading",
     "spread_over_years": "analysis.estimate.timing",
     "present_value": "analysis.estimate.timing",

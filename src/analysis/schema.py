@@ -111,7 +111,8 @@ def validate_projects(data: pd.DataFrame) -> pd.DataFrame:
 
 
 # The pipeline's notebooks (notebooks/<name>.ipynb); a run executes them in the stages of
-# analysis.run.runner.STAGES (05 beside 02 and 03: it needs only the cleaned data).
+# analysis.run.runner.STAGES (05 needs only the cleaned data; it runs beside 04, which two cores
+# finish sooner than a third notebook beside 02 and 03).
 NOTEBOOKS = (
     "01_clean",
     "02_cost_per_beneficiary",

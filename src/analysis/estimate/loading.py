@@ -61,6 +61,45 @@ DIRECT = "direct"
 LOADED_TABLE = "fully loaded (overhead table)"
 
 
+def is_simulated_table(overhead: pd.DataFrame | None) -> bool:
+    """Whether an overhead table is marked simulated (the demo's: column ``simulated`` true)."""
+    return (
+        overhead is not None
+        and "simulated" in overhead.columns
+        and bool(overhead["simulated"].fillna(False).astype(bool).any())
+    )
+
+
+def usable_overhead(
+    overhead: pd.DataFrame | None,
+    data: pd.DataFrame,
+    *,
+    default_admin_share: float = DEFAULT_ADMIN_SHARE,
+) -> tuple[pd.DataFrame | None, str]:
+    """The overhead table to load ``data`` with, and a sentence saying what was done.
+
+    A simulated table (the demo's, the notebooks' default) on data that are not simulated is not
+    applied: the table returned is None, so every organization gets ``default_admin_share``, and the
+    sentence says so (a scheduled run on a real register goes on, and says it). Otherwise the table
+    as given, and the sentence counts the organizations it covers."""
+    share = _check_share(default_admin_share, "default_admin_share")
+    if overhead is None:
+        return None, f"No overhead table: every organization gets an admin share of {share:.0%}."
+    if is_simulated_table(overhead) and not is_simulated(data):
+        return None, (
+            "The overhead table given is the simulated demo's and these data are not simulated: it "
+            f"is not applied, and every organization gets an admin share of {share:.0%}. Give your "
+            "own table from annual reports as overhead_path."
+        )
+    orgs = data["org_name"].dropna().astype(str).unique()
+    known = set(overhead["org_name"].dropna().astype(str))
+    covered = sum(o in known for o in orgs)
+    return overhead, (
+        f"The overhead table covers {covered} of the {len(orgs)} organizations; the others get an "
+        f"admin share of {share:.0%}."
+    )
+
+
 def _check_share(value, what: str) -> float:
     """A share in [0, 1), or one line saying what is wrong."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
@@ -74,7 +113,7 @@ def _overhead_table(overhead: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
     """The overhead table checked (columns, shares, duplicates, simulated) and normalised to
     org_name, year (Int64, NA = every year), admin_share."""
     require_columns(overhead, ["org_name", "admin_share"], "the overhead table")
-    if "simulated" in overhead.columns and overhead["simulated"].fillna(False).astype(bool).any():
+    if is_simulated_table(overhead):
         if not is_simulated(data):
             raise ParameterError(
                 "the overhead table is simulated (the demo's) and the data are not: "

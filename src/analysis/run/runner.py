@@ -111,8 +111,8 @@ def _hashes(folder: Path) -> dict:
 # Notebooks in one stage do not depend on each other and run at the same time.
 STAGES = (
     ("01_clean",),
-    ("02_cost_per_beneficiary", "03_regional_effects", "05_cost_effectiveness"),
-    ("04_figures",),
+    ("02_cost_per_beneficiary", "03_regional_effects"),
+    ("04_figures", "05_cost_effectiveness"),
 )
 
 
