@@ -5,6 +5,8 @@ that the calibrated amounts, counts and 三区三州 assignment do not depend on
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -97,12 +99,16 @@ def draw_locations(rng, n: int, deep: np.ndarray, places_rng=None) -> pd.DataFra
     dw = np.array([a[3] for a in _DEEP_AREAS])
     deep_set = {a[1] for a in _DEEP_AREAS if a[2] is None}
     rows = []
+    # The prefectures outside 三区三州 of each province, looked up once per province (not per project).
+    outside = {
+        pc: pref[(pref["province_code"] == pc) & ~pref["adcode"].isin(deep_set)] for pc in pcodes
+    }
     for is_deep in deep:
         if is_deep:
             pc, pa, ca, _ = _DEEP_AREAS[rng.choice(len(_DEEP_AREAS), p=dw / dw.sum())]
         else:
             pc, ca = rng.choice(pcodes, p=pw / pw.sum()), None
-            options = pref[(pref["province_code"] == pc) & ~pref["adcode"].isin(deep_set)]
+            options = outside[pc]
             pa = (
                 rng.choice(options["adcode"].to_numpy())
                 if len(options) and rng.random() < 0.7
@@ -145,12 +151,20 @@ def _a_county(places_rng, province: str, prefecture: str | None) -> str | None:
     counties and the poverty-county columns are filled."""
     if places_rng.random() >= _COUNTY_SHARE:
         return None
+    pool = _county_pool(prefecture[:4] if prefecture else province)
+    return str(places_rng.choice(pool)) if len(pool) else None
+
+
+@functools.cache
+def _county_pool(prefix: str) -> np.ndarray:
+    """The current counties (sorted adcodes) whose code starts with ``prefix``, 天祝 left out; looked
+    up once per prefix (the demo draws thousands of counties)."""
     names = load_reference("place_names")
     codes = names.loc[names["current"].astype(int) == 1, "adcode"]
     codes = codes[~codes.str.endswith("00") & (codes != "620623")]
-    prefix = prefecture[:4] if prefecture else province
     pool = np.sort(codes[codes.str.startswith(prefix)].to_numpy())
-    return str(places_rng.choice(pool)) if len(pool) else None
+    pool.flags.writeable = False
+    return pool
 
 
 def _decided_place(places_rng, options: pd.DataFrame, pa, ca):

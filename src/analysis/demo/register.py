@@ -176,14 +176,18 @@ def _export_rows(rng, df: pd.DataFrame, orgs: pd.DataFrame, costing_texts) -> li
     counters: dict[int, int] = {}
     order = rng.permutation(len(df))  # registers list projects in no particular order within a year
     shuffled = df.iloc[order].sort_values("year", kind="stable")
+    # Row lookups done once, not per project (a pandas row lookup per project took most of the time).
+    org_names, org_types = orgs["org_name"].tolist(), orgs["org_type"].tolist()
+    texts = dict(
+        zip(costing_texts.index, costing_texts.itertuples(index=False, name=None), strict=True)
+    )
     for row in shuffled.itertuples():
         counters[row.year] = counters.get(row.year, 0) + 1
-        org = orgs.iloc[row.org]
-        org_text = org.org_name
+        org_text = org_names[row.org]
         if rng.random() < 0.02:
             org_text = org_text + " "
         org_type = (
-            rng.choice(_ORG_TYPE_TEXT[org.org_type])
+            rng.choice(_ORG_TYPE_TEXT[org_types[row.org]])
             if rng.random() > 0.05
             else rng.choice(["—", "不详"])
         )
@@ -210,7 +214,7 @@ def _export_rows(rng, df: pd.DataFrame, orgs: pd.DataFrame, costing_texts) -> li
                 ben,
                 hh,
                 "是" if row.joint else "否",
-                *costing_texts.loc[row.Index],
+                *texts[row.Index],
                 NOTE,
             ]
         )
