@@ -21,6 +21,7 @@ The steps are data (:data:`WALK_STEPS`), each changing one thing of the step bef
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -383,17 +384,11 @@ def walk_assumptions(
     """The walk's cost per person (step 4, discounted) with one assumption of
     :data:`WALK_ASSUMPTIONS` changed at a time (columns ``ASSUMPTION_COLUMNS``); ``used`` marks the
     setting of the walk itself. Options as in :func:`cost_effectiveness`."""
+    # The walk's own defaults, stated once (in cost_effectiveness's signature).
     defaults = {
-        "base_year": 2018,
-        "discount_rate": DEFAULT_DISCOUNT_RATE,
-        "spread": "recorded",
-        "people": "split",
-        "outcome": "households_exited",
-        "admin_share": DEFAULT_ADMIN_SHARE,
-        "bootstrap_reps": 999,
-        "seed": 0,
-        "interval": "percentile",
-        "cluster": "org_name",
+        name: p.default
+        for name, p in inspect.signature(cost_effectiveness).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
     }
     unknown = sorted(set(options) - set(defaults))
     if unknown:
