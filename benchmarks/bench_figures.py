@@ -8,11 +8,14 @@ times, one after the other:
 - before: a label lookup that reads the label table for every call (as ``style.label`` did) and the
   full 16 MB Noto Sans CJK SC as the figures' font (as before the shipped subset), the figures drawn,
   then each saved by ``save_figure`` in a plain loop in this process;
-- now: ``save_standard_figures`` as notebook 04 calls it (labels read once per process, the subset
-  font first and the full one as fallback).
-The PNG files of both are compared by sha256 (the benchmark stops if one differs); the PDFs and SVGs
-differ on purpose (a PDF embeds a subset of the font file, an SVG names its glyphs after the font). Prints a Markdown table of the best round
-of each, and the share of the time before.
+- one process: ``save_standard_figures(..., workers=0)`` (labels read once per process, the subset
+  font first and the full one as fallback), every file saved in this process;
+- now: ``save_standard_figures`` as notebook 04 calls it: the same, the files saved by forked worker
+  processes (one per core, at most four).
+The PNG files of all three are compared by sha256, and every file of "now" with the same file of "one
+process" (the benchmark stops if one differs); the PDFs and SVGs of "before" differ on purpose (a PDF
+embeds a subset of the font file, an SVG names its glyphs after the font). Prints a Markdown table of the
+best round of each, and the share of the time before.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from analysis.run.reporting import save_standard_figures
 from analysis.schema import is_simulated
 
 BIN = Path(sys.executable).parent
+WAYS = ("before", "one process", "now")
 
 
 def old_label(key: str, lang: str = "en", **fields) -> str:
@@ -83,10 +87,12 @@ def before(inputs: dict, out: Path, langs) -> None:
             sys.modules[name].label = original
 
 
-def now(inputs: dict, out: Path, both: bool) -> None:
+def now(inputs: dict, out: Path, both: bool, workers: int | None = None) -> None:
     import matplotlib.pyplot as plt
 
-    shown = save_standard_figures(**inputs, figures_dir=out, lang="en", both_languages=both)
+    shown = save_standard_figures(
+        **inputs, figures_dir=out, lang="en", both_languages=both, workers=workers
+    )
     for fig in shown.values():
         plt.close(fig)
 
@@ -101,13 +107,32 @@ def warm_up(inputs: dict) -> None:
             plt.close(fig)
 
 
-def hashes(folder: Path) -> dict:
-    """sha256 of the PNG files (PDFs and SVGs name another font file on purpose)."""
+def hashes(folder: Path, suffixes=(".png",)) -> dict:
+    """sha256 of the files with these suffixes (by default the PNGs: the PDFs and SVGs of "before"
+    name another font file on purpose)."""
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.iterdir())
-        if p.suffix == ".png"
+        if p.suffix in suffixes
     }
+
+
+def compare(tmp: Path, i: int) -> int:
+    """Stop if a PNG differs between the ways or any file between "one process" and "now"; returns
+    the number of files of "now"."""
+    old, one, new = (hashes(tmp / f"{way}{i}") for way in WAYS)
+    every = (".png", ".svg", ".pdf")
+    pairs = (
+        (old, new),
+        (one, new),
+        (hashes(tmp / f"one process{i}", every), hashes(tmp / f"now{i}", every)),
+    )
+    for a, b in pairs:
+        if a != b:
+            sys.exit(
+                f"the files differ: {sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))}"
+            )
+    return len(pairs[2][1])
 
 
 def load_inputs(run: Path) -> dict:
@@ -136,28 +161,27 @@ def main() -> None:
             subprocess.run(cmd, check=True, capture_output=True)
         inputs = load_inputs(run)
         warm_up(inputs)
-        times = {"before": [], "now": []}
+        times = {way: [] for way in WAYS}
         for i in range(rounds):
-            for way in ("before", "now"):
+            for way in WAYS:
                 out = tmp / f"{way}{i}"
                 t0 = time.perf_counter()
-                before(inputs, out, langs) if way == "before" else now(inputs, out, both)
+                if way == "before":
+                    before(inputs, out, langs)
+                else:
+                    now(inputs, out, both, workers=0 if way == "one process" else None)
                 times[way].append(time.perf_counter() - t0)
-            old, new = hashes(tmp / f"before{i}"), hashes(tmp / f"now{i}")
-            if old != new:
-                differ = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
-                sys.exit(f"the files differ: {differ}")
-        n_files = len(old)
-        best_old, best_new = min(times["before"]), min(times["now"])
+            n_files = compare(tmp, i)
+        best = {way: min(times[way]) for way in WAYS}
         print(
-            f"Figures stage, best of {rounds} rounds ({n_files} PNG files identical; PDFs and SVGs "
-            "name the subset font now)\n"
+            f"Figures stage, best of {rounds} rounds ({n_files} files of now identical to one process's, "
+            "the PNGs to before's; the PDFs and SVGs name the subset font now)\n"
         )
         print("| way | seconds, best | every round | share of before |")
         print("|---|---|---|---|")
-        for way, best in (("before", best_old), ("now", best_new)):
+        for way in WAYS:
             every = ", ".join(f"{t:.1f}" for t in times[way])
-            print(f"| {way} | {best:.1f} | {every} | {best / best_old:.0%} |")
+            print(f"| {way} | {best[way]:.1f} | {every} | {best[way] / best['before']:.0%} |")
 
 
 if __name__ == "__main__":

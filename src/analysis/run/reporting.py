@@ -8,11 +8,12 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.errors import ParameterError
-from analysis.outputs import read_table, save_figure, write_text
+from analysis.outputs import read_table, write_text
 from analysis.present.catalogue import figure_alt, figure_caption
 from analysis.present.figures import standard_figures
 from analysis.present.publish import TABLE_FILES, printed_tables, table_html, table_latex
 from analysis.present.style import LANGS, house_style
+from analysis.run.figure_pool import figure_workers, save_figures
 
 # Pixels per inch of the figures shown in a notebook (the files are saved at 300 dpi): a one-column
 # figure of 3.35 inches is shown about 670 pixels wide, readable in JupyterLab and on the HTML page.
@@ -29,28 +30,35 @@ def save_standard_figures(
     lang: str = "en",
     both_languages: bool = False,
     simulated: bool = False,
+    workers: int | None = None,
 ) -> dict:
     """Draw every figure of a run in ``lang`` (and the other language too, file names ending
     ``_en``/``_zh``, with ``both_languages``), save each as PNG, SVG and PDF into ``figures_dir``, and
     return the figures in ``lang`` by name, in catalogue order, for :func:`show_figures` (the others
-    are closed)."""
+    are closed). The files are saved by ``workers`` forked processes (default: one per core, at most
+    four; 0: by this process), with the same bytes whatever their number; the returned figures are
+    then never saved, so what a notebook shows of them does not depend on the number of cores either
+    (see :mod:`analysis.run.figure_pool`)."""
     import matplotlib.pyplot as plt
 
     if lang not in LANGS:
         raise ParameterError(f"lang must be one of {LANGS}, got {lang!r}")
+    figure_workers(workers, 1)
     other = {"en": "zh", "zh": "en"}[lang]
-    shown = {}
+    jobs = []
     for language, suffix in [(lang, "")] + ([(other, f"_{other}")] if both_languages else []):
         with house_style(language):
             figures = standard_figures(
                 data, costs, effects, sensitivity, lang=language, simulated=simulated
             )
-            for name, fig in figures.items():
-                save_figure(fig, figures_dir, name + suffix)
-                if language == lang:
-                    shown[name] = fig
-                else:
-                    plt.close(fig)
+        jobs += [(name + suffix, fig, language) for name, fig in figures.items()]
+    save_figures(jobs, figures_dir, workers=workers)
+    shown = {}
+    for name, fig, language in jobs:
+        if language == lang:
+            shown[name] = fig
+        else:
+            plt.close(fig)
     return shown
 
 
