@@ -39,8 +39,9 @@ def check_ci(ci) -> None:
 
 
 def clustered_ols(formula: str, frame: pd.DataFrame, cluster: str, *, second: str | None = None):
-    """OLS with cluster-robust errors; rows with a missing cluster are dropped before the design is
-    built, so the groups stay aligned with the rows statsmodels keeps.
+    """OLS with cluster-robust errors; rows with a missing cluster are left out before the design is
+    built, so the groups stay aligned with the rows statsmodels keeps, and a warning says how many
+    (the fit's ``n_obs`` counts the rows used).
 
     With ``second`` (a second clustering column) the errors are two-way clustered (statsmodels'
     cov0 + cov1 - cov01, each with its own small-sample factor; t with min(G0, G1) - 1 degrees of
@@ -48,6 +49,13 @@ def clustered_ols(formula: str, frame: pd.DataFrame, cluster: str, *, second: st
     keep = frame[cluster].notna()
     if second is not None:
         keep &= frame[second].notna()
+    if not keep.all():
+        named = " or ".join(repr(c) for c in [cluster, second] if c is not None)
+        warnings.warn(
+            f"{int((~keep).sum())} of {len(keep)} rows have no {named} to cluster by and are left "
+            "out of this fit",
+            stacklevel=3,
+        )
     frame = frame[keep].copy()
     groups = pd.factorize(frame[cluster])[0]
     n_clusters = int(groups.max() + 1) if len(groups) else 0
