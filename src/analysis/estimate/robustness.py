@@ -3,7 +3,8 @@
 
 ``baseline_robustness`` varies the baseline's 三区三州 coefficient (log points of cost per beneficiary):
 organization fixed effects; clustering by organization (CR1, CR3), prefecture, province and two ways
-(the row ``largest_se`` says which gives the widest interval; the reported one is the larger of CR3 by
+(the row ``largest_se`` says which gives the largest standard error, which with fewer clusters need not
+be the widest interval; the reported one is the larger of CR3 by
 organization and two-way, see :func:`analysis.estimate.regional.fit_baseline`); rows of
 unknown 三区三州 status counted in or out; the range over leaving one province out.
 
@@ -59,8 +60,8 @@ LEAVE_ONE_OUT = ("leave_one_province_out_min", "leave_one_province_out_max")
 
 
 def _clustering_rows(data: pd.DataFrame, cluster: str, ci: float) -> list[dict]:
-    """The baseline's 三区三州 row as reported and under each clustering; the widest flagged
-    ``largest_se``."""
+    """The baseline's 三区三州 row as reported and under each clustering; the one with the largest
+    standard error flagged ``largest_se``."""
     use, excluded = project_sample(data)
     frame = use[use[cluster].notna()].assign(place=place_cluster(use))
     reported = fit_baseline(data, cluster=cluster, ci=ci).iloc[0].to_dict()

@@ -44,7 +44,13 @@ def robustness_text(table: pd.DataFrame) -> str:
     )
     base_models = [m for m in table["model"] if not str(m).startswith("did")]
     base = table[table["model"].isin(base_models)].dropna(subset=["estimate"])
-    widest = base[base["largest_se"].fillna(False).astype(bool)]
+    clusterings = base[base["largest_se"].notna()]
+    widest = (
+        clusterings.loc[[(clusterings["ci_high"] - clusterings["ci_low"]).idxmax()]]
+        if len(clusterings)
+        else clusterings
+    )
+    largest = clusterings[clusterings["largest_se"].astype(bool)]
     lines = [
         f"- **Baseline**: across the {len(base)} checks the 三区三州 coefficient lies between "
         f"{base['estimate'].min():.3f} and {base['estimate'].max():.3f} log points "
@@ -59,6 +65,11 @@ def robustness_text(table: pd.DataFrame) -> str:
             f"{w['std_error']:.4f} against {reported['std_error']:.4f} as reported; read "
             f"[{w['ci_low']:.3f}, {w['ci_high']:.3f}]."
         )
+        if len(largest) and largest.iloc[0]["model"] != w["model"]:
+            lines[-1] += (
+                f" The largest SE ({largest.iloc[0]['std_error']:.4f}) is that of "
+                f'"{largest.iloc[0]["check"]}", whose interval is narrower (more clusters).'
+            )
     shift = table[table["model"].astype(str).str.startswith("did")]
     fitted = shift.dropna(subset=["estimate"])
     if len(fitted):
