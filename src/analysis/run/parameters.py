@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from analysis.errors import ParameterError
+from analysis.errors import ParameterError, RegisterError
 from analysis.paths import display_path, require_regular_file
 
 # Parameters that name where a notebook writes: inside the run folder for `analysis run`.
@@ -123,8 +123,30 @@ def _existing_files(value, args, ctx) -> str | None:
     return None
 
 
+def _read_overhead(path) -> None:
+    from analysis.registers.overhead import read_overhead
+
+    read_overhead(path)
+
+
+# What a file named by ``[existing file or empty: KIND]`` must hold, read before any kernel starts, so
+# that a bad table stops the run in one line before the notebooks that come before its reader run.
+FILE_READERS: dict[str, Callable] = {"overhead table": _read_overhead}
+
+
 def _existing_file_or_empty(value, args, ctx) -> str | None:
-    return None if value == "" else _existing_files([value], "", ctx)
+    if value == "":
+        return None
+    problem = _existing_files([value], "", ctx)
+    if problem or not args:
+        return problem
+    if args not in FILE_READERS:
+        return f"unknown kind of file [{args}] in its help"
+    try:
+        FILE_READERS[args](ctx["resolve"](value))
+    except RegisterError as exc:  # one line naming the file, row, column and value
+        return str(exc)
+    return None
 
 
 def _greater_than_parameter(value, args, ctx) -> str | None:
