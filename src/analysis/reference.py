@@ -27,6 +27,7 @@ _TABLES = {
     "poverty_counties": "poverty_counties.csv",
     "labels": "labels.csv",
     "tile_grid": "tile_grid.csv",
+    "text_zh": "text_zh.csv",
 }
 
 

@@ -7,7 +7,9 @@ key, kind, source columns). Kinds: ``yuan`` (whole yuan with separators), ``coun
 ``log`` (log points, 3 decimals), ``p`` (3 decimals), ``share`` (a signed percentage), ``amount``
 (a unit that varies by row), ``text``, ``label`` (the value's words from the label table), ``term``
 (a model term in words), ``region`` (三区三州 / elsewhere / unknown), ``bool`` (Yes/No, 是/否),
-``interval_<number kind>`` (two source columns as "[low, high]").
+``interval_<number kind>`` (two source columns as "[low, high]"). In Chinese the words of ``text``
+and ``label`` cells that the estimators wrote in English go through
+:func:`analysis.present.translate.translate_text` (``data/text_zh.csv``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from analysis.present.booktables import (
 from analysis.present.costing_tables import COSTING_FILES, COSTING_TABLES
 from analysis.present.style import label
 from analysis.present.tablespec import Col, TableSpec
+from analysis.present.translate import translate_text
 from analysis.schema import require_columns
 
 __all__ = [
@@ -284,7 +287,8 @@ def _column_text(table: pd.DataFrame, col: Col, lang: str) -> pd.Series:
     src = col.sources()
     values = table[src[0]]
     if col.kind in NUMBER_TEXT:
-        return values.map(NUMBER_TEXT[col.kind])
+        text = values.map(NUMBER_TEXT[col.kind])
+        return text.map(lambda t: translate_text(t, lang)) if col.kind == "text" else text
     if col.kind.startswith("interval_"):
         number = NUMBER_TEXT[col.kind.removeprefix("interval_")]
         pairs = zip(values, table[src[1]], strict=True)
@@ -299,7 +303,9 @@ def _column_text(table: pd.DataFrame, col: Col, lang: str) -> pd.Series:
         "bool": lambda v: yes_no(v, lang),
         "region": lambda v: label(_REGION.get(str(v).lower(), str(v)), lang),
     }
-    return values.map(words[col.kind])
+    text = values.map(words[col.kind])
+    # an estimator's words the label table does not hold (a price basis, a cost basis) in ``lang``
+    return text.map(lambda t: translate_text(t, lang)) if col.kind == "label" else text
 
 
 def _rows(table: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from analysis.present.booktables import (
     value_label,
 )
 from analysis.present.style import label as label_text
+from analysis.present.translate import translate_text
 from analysis.schema import require_columns
 
 TABLE_FORMATS = ("markdown", "html", "latex")
@@ -370,13 +371,14 @@ def _count_text(values: pd.Series) -> str:
 
 
 def _gt_notes(columns, kinds: set, stars: bool, notes: list, lang: str) -> list[str]:
-    """The notes, each sentence once: how to read the cells, each distinct ``inference`` text with
-    the columns it holds for, the star legend, then the caller's notes."""
+    """The notes, each sentence once: how to read the cells, each distinct ``inference`` text (in
+    ``lang``: :func:`translate_text`) with the columns it holds for, the star legend, then the
+    caller's notes."""
     out = [label_text(f"cells_{k}", lang) for k in ("se", "interval", "p") if k in kinds]
     by_text: dict[str, list[str]] = {}
     for j, (_, part) in enumerate(columns, start=1):
         for text in _column_note(part):
-            by_text.setdefault(text, []).append(f"({j})")
+            by_text.setdefault(translate_text(text, lang), []).append(f"({j})")
     colon = "：" if lang == "zh" else ": "
     out += [f"{', '.join(cols)}{colon}{text}" for text, cols in by_text.items()]
     if stars:
