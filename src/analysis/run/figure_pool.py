@@ -6,20 +6,28 @@ are drawn in this process; forked workers inherit them and save them, each figur
 worker, in the order :func:`analysis.outputs.save_figure` uses in one process (PNG, SVG, then PDF,
 since a constrained layout starts from the last save), inside the house style of the figure's
 language. So every file has the bytes one process writes (``tests/test_figure_pool.py`` compares
-them). The figures left in this process are the drawn ones, not yet saved.
+them). With one worker or more the figures left in this process are never saved, so what a notebook
+shows of them is the same whatever the number of workers.
 
-A worker only saves and returns: the warnings it caught come back to this process and are warned
-again here, and an error raised in a worker is raised here. Workers are forked (the figures cannot be
-sent to a fresh process without pickling them, and a fresh process would pay the imports again), so
-they are used on Linux only; elsewhere, or with ``workers=0``, this process saves every figure itself.
-With one worker or more the figures left here are never saved, so what a notebook shows of them is the
-same whatever the number of workers (on Linux).
+A worker takes the next figure not yet taken (a shared counter), saves it, and at the end sends back
+the warnings it caught, which are warned again here, or the error that stopped it, which is raised
+here. Stopping is the same for an error, an interrupt and a failed start: no figure is started any
+more, each worker finishes the figure it is saving (its files appear whole or not at all) and is
+joined. Workers ignore interrupts (this process takes them), turn a termination signal into an exit
+that removes their temporary file, are killed with this process (``PR_SET_PDEATHSIG``: a worker never
+outlives a killed kernel), and a worker that dies is reported in one line naming its figure.
+
+Workers are forked (the figures cannot be sent to a fresh process without pickling them, and a fresh
+process would pay the imports again), so they are used on Linux only; elsewhere, or with
+``workers=0``, this process saves every figure itself.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import traceback
 import warnings
 
 from analysis.errors import ParameterError
@@ -30,8 +38,11 @@ from analysis.present.style import house_style
 # process beyond the cores only waits.
 MAX_WORKERS = 4
 
-# The jobs the forked workers inherit: set just before they are forked, emptied after.
-_JOBS: list[tuple] = []
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
+class WorkerDied(RuntimeError):
+    """A process saving figures ended without reporting (killed, or out of memory)."""
 
 
 def figure_workers(requested: int | None, jobs: int) -> int:
@@ -58,16 +69,10 @@ def save_one(job: tuple, figures_dir) -> list[tuple[str, type]]:
     return [(str(w.message), w.category) for w in caught]
 
 
-def _save_inherited(index: int, figures_dir) -> list[tuple[str, type]]:
-    """In a forked worker: save the inherited job ``index``."""
-    return save_one(_JOBS[index], figures_dir)
-
-
 def save_figures(jobs: list[tuple], figures_dir, *, workers: int | None = None) -> None:
     """Save each job ``(name, figure, language)`` into ``figures_dir`` (see :func:`save_one`), in
     :func:`figure_workers` processes; the files are those one process writes. A worker's warnings are
-    warned again here; a worker's error is raised here (a file being written is left only under its
-    temporary name, in ``figures_dir``)."""
+    warned again here; a worker's error is raised here, a worker's death as :class:`WorkerDied`."""
     count = figure_workers(workers, len(jobs))
     caught = []
     if count == 0:
@@ -81,30 +86,118 @@ def save_figures(jobs: list[tuple], figures_dir, *, workers: int | None = None) 
 
 def _save_in_workers(jobs: list[tuple], figures_dir, count: int) -> list[tuple[str, type]]:
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     # What the savers import on first use, imported once here rather than in every worker.
     from fontTools import subset  # noqa: F401
     from matplotlib.backends import backend_pdf, backend_svg  # noqa: F401
     from PIL import PngImagePlugin  # noqa: F401
 
-    _JOBS[:] = jobs
-    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))
+    ctx = multiprocessing.get_context("fork")
+    taken, saving = ctx.Value("i", 0), ctx.Array("i", [-1] * count)
+    started = []
     try:
-        with warnings.catch_warnings():
-            # Python 3.12+ warns that fork in a process with threads (a Jupyter kernel has some) may
-            # deadlock a child that takes a lock another thread held; the workers take none of the
-            # kernel's (they write no output, they return their warnings) and exit when done. The
-            # workers are forked at the first submit.
-            warnings.filterwarnings("ignore", message=r".*fork\(\)", category=DeprecationWarning)
-            futures = [pool.submit(_save_inherited, i, figures_dir) for i in range(len(jobs))]
-        results = [future.result() for future in futures]
-    except BaseException:
-        # An error or an interrupt: the figures not started are not saved (an interrupted run
-        # does not wait for them).
-        pool.shutdown(cancel_futures=True)
-        raise
+        for slot in range(count):
+            receive, send = ctx.Pipe(duplex=False)
+            args = (jobs, figures_dir, taken, saving, slot, send, os.getpid())
+            process = ctx.Process(target=_work, args=args, daemon=True)
+            with warnings.catch_warnings():
+                # Python 3.12+ warns that fork in a process with threads (a Jupyter kernel has some)
+                # may deadlock a child that takes a lock another thread held; a worker takes none of
+                # the kernel's (it writes no output and sends its warnings back) and exits when done.
+                warnings.filterwarnings(
+                    "ignore", message=r".*fork\(\)", category=DeprecationWarning
+                )
+                process.start()
+            send.close()  # this process keeps only the reading end: a worker's death reads as EOF
+            started.append((process, receive, slot))
+        return _collect(started, jobs, saving)
     finally:
-        _JOBS.clear()
-    pool.shutdown()
-    return [w for caught in results for w in caught]
+        with taken.get_lock():
+            taken.value = len(jobs)  # no figure is started any more (a no-op when all are done)
+        for _, receive, _ in started:
+            receive.close()  # a worker still sending gets a broken pipe, which it ignores
+        for process, _, _ in started:
+            process.join()
+
+
+def _collect(started: list, jobs: list[tuple], saving) -> list[tuple[str, type]]:
+    """Wait for every worker's report; raise the first error or death as soon as it arrives."""
+    from multiprocessing.connection import wait
+
+    pending = {receive: (process, slot) for process, receive, slot in started}
+    caught = []
+    while pending:
+        for receive in wait(list(pending)):
+            process, slot = pending.pop(receive)
+            try:
+                kind, payload = receive.recv()
+            except EOFError:
+                process.join()
+                index = saving[slot]
+                doing = f"while saving {jobs[index][0]}" if index >= 0 else "between figures"
+                raise WorkerDied(
+                    f"a process saving figures ended without a word (exit code {process.exitcode}) "
+                    f"{doing}; the figures it saved are whole; rerun, or save in one process "
+                    "with workers=0"
+                ) from None
+            if kind == "error":
+                raise payload
+            caught += payload
+    return caught
+
+
+def _work(jobs, figures_dir, taken, saving, slot: int, send, parent: int) -> None:
+    """A worker: take the next figure not yet taken and save it, until none is left; then send back
+    ("warnings", [(message, category), ...]) or ("error", exception)."""
+    _as_a_worker(parent)
+    caught = []
+    try:
+        while True:
+            with taken.get_lock():
+                index = taken.value
+                if index >= len(jobs):
+                    break
+                taken.value = index + 1
+            saving[slot] = index
+            caught += save_one(jobs[index], figures_dir)
+            saving[slot] = -1
+        _report(send, ("warnings", caught))
+    except BaseException as exc:  # SystemExit from a termination signal too
+        _report(send, ("error", _sendable(exc)))
+    finally:
+        send.close()
+
+
+def _report(send, message: tuple) -> None:
+    try:
+        send.send(message)
+    except OSError:  # the parent stopped listening: it failed, was interrupted or died
+        pass
+
+
+def _as_a_worker(parent: int) -> None:
+    """Interrupts are the parent's; a termination signal exits through ``finally`` blocks (a figure's
+    temporary file is removed); the worker is terminated when the parent dies."""
+    import ctypes
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        sys.exit(1)
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    """``exc`` with the worker's traceback as a note, or, when it cannot be pickled, a RuntimeError
+    with its text."""
+    import pickle
+
+    exc.add_note(
+        "In the process that saved the figure:\n" + "".join(traceback.format_exception(exc))
+    )
+    try:
+        pickle.dumps(exc)
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc

@@ -36,9 +36,9 @@ def save_standard_figures(
     ``_en``/``_zh``, with ``both_languages``), save each as PNG, SVG and PDF into ``figures_dir``, and
     return the figures in ``lang`` by name, in catalogue order, for :func:`show_figures` (the others
     are closed). The files are saved by ``workers`` forked processes (default: one per core, at most
-    four; 0: by this process), with the same bytes whatever their number; the returned figures are
-    then never saved, so what a notebook shows of them does not depend on the number of cores either
-    (see :mod:`analysis.run.figure_pool`)."""
+    four; 0, and always where there is no fork: by this process), with the same bytes whatever their
+    number; with workers the returned figures are never saved, so what a notebook shows of them does
+    not depend on the number of cores either (see :mod:`analysis.run.figure_pool`)."""
     import matplotlib.pyplot as plt
 
     if lang not in LANGS:
@@ -46,13 +46,18 @@ def save_standard_figures(
     figure_workers(workers, 1)
     other = {"en": "zh", "zh": "en"}[lang]
     jobs = []
-    for language, suffix in [(lang, "")] + ([(other, f"_{other}")] if both_languages else []):
-        with house_style(language):
-            figures = standard_figures(
-                data, costs, effects, sensitivity, lang=language, simulated=simulated
-            )
-        jobs += [(name + suffix, fig, language) for name, fig in figures.items()]
-    save_figures(jobs, figures_dir, workers=workers)
+    try:
+        for language, suffix in [(lang, "")] + ([(other, f"_{other}")] if both_languages else []):
+            with house_style(language):
+                figures = standard_figures(
+                    data, costs, effects, sensitivity, lang=language, simulated=simulated
+                )
+            jobs += [(name + suffix, fig, language) for name, fig in figures.items()]
+        save_figures(jobs, figures_dir, workers=workers)
+    except BaseException:  # a failed or interrupted cell does not show every drawn figure
+        for _, fig, _ in jobs:
+            plt.close(fig)
+        raise
     shown = {}
     for name, fig, language in jobs:
         if language == lang:
