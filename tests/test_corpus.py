@@ -75,6 +75,10 @@ BAD = {  # reason -> how the row is broken (applied to a copy of a good row)
 }
 
 
+# One worker writes the corpus once for the module.
+pytestmark = pytest.mark.xdist_group("corpus")
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("corpus")

@@ -42,7 +42,7 @@ def house_figure(seed: int, lang: str):
 
     rng = np.random.default_rng(seed)
     with house_style(lang):
-        fig, (ax, bx) = plt.subplots(1, 2, figsize=(6.9, 2.6), layout="constrained")
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(3.35, 1.4), layout="constrained")
         ax.plot(np.arange(2016, 2021), rng.normal(size=5), label="三区三州")
         ax.plot(np.arange(2016, 2021), rng.normal(size=5), label="Elsewhere 其他地区")
         ax.set_title({"en": "Cost per beneficiary (yuan)", "zh": "每位受益人成本（元）"}[lang])

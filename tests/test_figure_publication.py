@@ -78,6 +78,10 @@ def sensitivity_table() -> pd.DataFrame:
     )
 
 
+# One worker draws the standard figures once for the module.
+pytestmark = pytest.mark.xdist_group("figure_publication")
+
+
 @pytest.fixture(scope="module")
 def costs(demo_data):
     return estimate_cost_per_beneficiary(demo_data, by="sector", base_year=2018, bootstrap_reps=0)

@@ -275,3 +275,13 @@ def test_the_tables_a_run_writes_are_declared_once():
     readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("{html,tex}", "html .tex")
     missing = [t for t in RUN_TABLES if t.removesuffix(".tex") not in readme]
     assert not missing, missing
+
+
+@pytest.mark.xdist_group("group_check")
+def test_groups_are_honoured(request):
+    """Tests that share a costly fixture are grouped on one xdist worker (``--dist loadgroup``, as
+    `make test` runs); pytest-xdist marks a grouped test by its node id, which pytest 9.2 ignores
+    (pytest-xdist issue 1386), so constraints.txt pins a pytest on which it works."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("only under --dist loadgroup (make test)")
+    assert request.node.nodeid.endswith("@group_check"), request.node.nodeid

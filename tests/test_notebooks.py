@@ -11,7 +11,7 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-from conftest import DEMO, ROOT
+from conftest import DEMO, ROOT, copy_run
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 ANALYSIS = str(Path(sys.executable).with_name("analysis"))
@@ -87,12 +87,13 @@ def run(*args, check=False):
 
 @pytest.mark.notebook
 def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_good_run(
-    demo_slice, tmp_path
+    small_run, tmp_path
 ):
-    out = tmp_path / "reports" / "slice"
-    common = ["-p", "bootstrap_reps", "99"]
-    done = run("run", "--out", str(out), "-p", "raw_paths", json.dumps([str(demo_slice)]), *common)
-    assert done.returncode == 0, done.stderr
+    """The shared run (`analysis run` of every notebook on a quarter of the demo register, 99
+    draws; tests/conftest.py) has every output; a failing run into a copy of it leaves the copy as
+    it was."""
+    out = small_run
+    raw = out.parent / "raw" / "register.csv"
     names = [
         "01_clean",
         "02_cost_per_beneficiary",
@@ -112,18 +113,20 @@ def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_goo
             assert (out / "figures" / f"{fig}.{fmt}").stat().st_size > 1000
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
-    assert manifest["inputs"] == {str(demo_slice): manifest["inputs"][str(demo_slice)]}
+    assert manifest["inputs"] == {str(raw): manifest["inputs"][str(raw)]}
     assert "tables/cost_per_beneficiary.csv" in manifest["outputs"]
     assert manifest["versions"]["papermill"]
+    assert all(not r["reused"] for r in manifest["notebooks"].values())  # every one executed
     assert (out / "index.html").read_text(encoding="utf-8").count("<img") >= 6
     assert (out / "processed" / "projects.parquet").is_file()  # the run's own cleaned data
     assert manifest["made_by"] == "analysis run"
     assert set(manifest["files"]) == {
         p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
     }
-    assert not list(out.parent.glob(".slice*")), "no building folder or lock left behind"
+    assert not list(out.parent.glob(f".{out.name}*")), "no building folder or lock left behind"
 
     # A run that fails in 01_clean: one line naming the notebook, last good run left in place.
+    out = copy_run(small_run, tmp_path / "reports")
     before = (out / "manifest.json").read_bytes()
     (tmp_path / "nope.csv").write_text("not,a,register\n1,2,3\n", encoding="utf-8")
     bad = run(
@@ -133,14 +136,16 @@ def test_the_whole_chain_runs_through_papermill_and_a_failure_keeps_the_last_goo
         "-p",
         "raw_paths",
         json.dumps([str(tmp_path / "nope.csv")]),
-        *common,
+        "-p",
+        "bootstrap_reps",
+        "99",
     )
     assert bad.returncode == 2
     lines = bad.stderr.strip().splitlines()
     assert len(lines) == 1 and "01_clean" in lines[0] and "nope.csv" in lines[0], lines
     assert "Traceback" not in bad.stderr
     assert (out / "manifest.json").read_bytes() == before
-    failed = json.loads((out.with_name("slice.failed") / "manifest.json").read_text())
+    failed = json.loads((out.with_name(f"{out.name}.failed") / "manifest.json").read_text())
     assert failed["status"] == "failed" and failed["error"].startswith("notebook 01_clean failed")
 
 

@@ -474,12 +474,14 @@ def did_replications():
 
 
 @pytest.mark.coverage
+@pytest.mark.xdist_group("did_replications")  # one worker draws the replications once
 def test_did_interval_covers_the_planted_shift_about_95_percent(did_replications):
     hits, _ = did_replications
     # 0.960 on these 200 seeds; 0.964 (binomial SE 0.004) on seeds 0-1999.
     assert 0.92 <= hits.mean() <= 0.97
 
 
+@pytest.mark.xdist_group("did_replications")
 def test_pre_period_event_study_terms_average_zero(did_replications):
     _, pre = did_replications
     assert pre.shape == (200, 4)  # 2013-2016 against 2012

@@ -1,8 +1,8 @@
 """Rerunning only what changed (issue 16): content-addressed reuse of a run's notebooks, partial runs
 with --notebook, --force, and a failing partial run that leaves the run folder as it was.
 
-One sequence of runs on a quarter of the demo register (99 bootstrap and wild draws), each step checked
-on the manifest's record of which notebooks ran and on the bytes of the outputs.
+Runs on a quarter of the demo register (99 bootstrap and wild draws), each step checked on the
+manifest's record of which notebooks ran and on the bytes of the outputs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from analysis.run.reuse import writer_of
 
-from conftest import DEMO, ROOT
+from conftest import DEMO, ROOT, copy_run
 
 pytestmark = pytest.mark.notebook
 
@@ -45,25 +45,33 @@ def _run(out: Path, raw: Path, **kw):
     return run_notebooks(out, parameters=params, **kw)
 
 
-def test_reuse_partial_runs_and_a_failing_partial_run(tmp_path):
-    """The sequence a researcher's day follows, on one run folder."""
-    from analysis.errors import RunError
+EVERYTHING = {
+    "01_clean",
+    "02_cost_per_beneficiary",
+    "03_regional_effects",
+    "04_figures",
+    "05_cost_effectiveness",
+}
 
+
+def _quarter(tmp_path: Path) -> Path:
+    """Every fourth project of the demo register, in a file of the test's own."""
     lines = DEMO.read_text(encoding="utf-8-sig").splitlines(keepends=True)
     raw = tmp_path / "register.csv"
     raw.write_text(lines[0] + "".join(lines[1::4]), encoding="utf-8-sig")
-    out = tmp_path / "run"
-    everything = {
-        "01_clean",
-        "02_cost_per_beneficiary",
-        "03_regional_effects",
-        "04_figures",
-        "05_cost_effectiveness",
-    }
+    return raw
 
-    _run(out, raw)
+
+def test_reuse_partial_runs_and_a_failing_partial_run(small_run, tmp_path):
+    """The sequence a researcher's day follows, on one run folder: a copy of the shared run
+    (tests/conftest.py), which executed every notebook on a quarter of the demo register with the
+    parameters of ``_run``."""
+    from analysis.errors import RunError
+
+    raw = small_run.parent / "raw" / "register.csv"
+    assert _ran(small_run) == EVERYTHING  # a first run executes every notebook
+    out = copy_run(small_run, tmp_path)
     first = _bytes(out)
-    assert _ran(out) == everything
 
     # Nothing changed: nothing executed, every output byte-identical, the index says so.
     _run(out, raw)
@@ -77,7 +85,7 @@ def test_reuse_partial_runs_and_a_failing_partial_run(tmp_path):
     run_notebooks(out, notebooks=("04_figures",))
     assert _ran(out) == {"04_figures"}
     assert _same(_bytes(out), first, skip="04_figures") == []
-    assert set(json.loads((out / "manifest.json").read_text())["notebooks"]) == everything
+    assert set(json.loads((out / "manifest.json").read_text())["notebooks"]) == EVERYTHING
 
     # A partial run whose notebook fails leaves the run folder byte for byte as it was.
     before = _bytes(out)
@@ -96,11 +104,19 @@ def test_reuse_partial_runs_and_a_failing_partial_run(tmp_path):
     assert _same(_bytes(out), first, skip="04_figures") == []
     assert "figures/event_study_zh.png" in _bytes(out)
 
-    # One input byte changed (a project's year, so the cleaned data change too): all four reran.
+
+def test_one_changed_input_byte_reruns_every_notebook(tmp_path):
+    """Reuse is by the bytes a notebook reads, not by the names of its inputs: a project's year
+    changed in the register, at the same path (so the cleaned data change too), and every notebook
+    runs again. On a register of the test's own, as the shared run's must not change."""
+    raw = _quarter(tmp_path)
+    out = tmp_path / "run"
+    _run(out, raw)
+    assert _ran(out) == EVERYTHING
     head, body = raw.read_bytes().split(b"\n", 1)
     raw.write_bytes(head + b"\n" + body.replace(b"2018", b"2019", 1))
-    _run(out, raw, parameters={"both_languages": True})
-    assert _ran(out) == everything
+    _run(out, raw)
+    assert _ran(out) == EVERYTHING
 
 
 def _same(now: dict, then: dict, skip: str | None = None) -> list[str]:

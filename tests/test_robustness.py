@@ -21,12 +21,16 @@ from analysis.estimate.robustness import (
 )
 from analysis.present.readings import exit_text, province_text, robustness_text
 
+# The tests reading baseline_table run on one worker, which fits the table once.
+BASELINE_TABLE = pytest.mark.xdist_group("robustness_baseline_table")
+
 
 @pytest.fixture(scope="module")
 def baseline_table(demo_data):
     return baseline_robustness(demo_data).set_index("model")
 
 
+@BASELINE_TABLE
 def test_baseline_rows_and_columns(baseline_table):
     assert list(baseline_table.reset_index().columns) == ROBUSTNESS_COLUMNS
     assert list(baseline_table.index) == [
@@ -44,6 +48,7 @@ def test_baseline_rows_and_columns(baseline_table):
     ]
 
 
+@BASELINE_TABLE
 def test_the_widest_clustering_is_flagged(baseline_table):
     clustering = baseline_table.loc[
         [
@@ -60,6 +65,7 @@ def test_the_widest_clustering_is_flagged(baseline_table):
     assert clustering["estimate"].nunique() == 1  # only the errors change
 
 
+@BASELINE_TABLE
 def test_prefecture_clustering_equals_statsmodels_with_province_where_no_prefecture(
     demo_data, baseline_table
 ):
@@ -78,6 +84,7 @@ def test_prefecture_clustering_equals_statsmodels_with_province_where_no_prefect
     assert row["n_clusters"] == place.nunique()
 
 
+@BASELINE_TABLE
 def test_org_fixed_effects_equal_linearmodels_with_nested_effects(demo_data, baseline_table):
     use, _ = project_sample(demo_data)
     use = use[use["org_name"].notna()].reset_index(drop=True)
@@ -98,6 +105,7 @@ def test_org_fixed_effects_equal_linearmodels_with_nested_effects(demo_data, bas
     assert row["std_error"] == pytest.approx(se, rel=1e-6)
 
 
+@BASELINE_TABLE
 def test_leave_one_province_out_is_the_range_of_a_direct_loop(demo_data, baseline_table):
     use, _ = project_sample(demo_data)
     estimates = {}

@@ -460,6 +460,7 @@ def hostile_files(tmp_path_factory):
      "parts named in another case", "a row of millions of fields", "a sparse 2 GiB file"],
 )  # fmt: skip
 @pytest.mark.parametrize("command", ["clean", "inspect"])
+@pytest.mark.xdist_group("hostile")  # one worker: the hostile files are made once
 def test_hostile_input_ends_quickly_in_one_line_with_little_memory(
     hostile_files, tmp_path, case, command
 ):

@@ -9,12 +9,10 @@ Chromium is Debian's (.ci/run installs it); the browser tests are skipped where 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 from html.parser import HTMLParser
@@ -23,7 +21,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from conftest import DEMO, ROOT
+from conftest import ROOT, copy_run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PROBE = (
@@ -43,29 +41,14 @@ PAGES = ["index.html"] + [
     )
 ]
 
-pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("site")]  # one worker: one run
+pytestmark = pytest.mark.notebook
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
-    """One run on a quarter of the demo register, started with MPLBACKEND=Agg in its environment."""
-    tmp = tmp_path_factory.mktemp("site")
-    lines = DEMO.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    raw = tmp / "demo_register_slice.csv"
-    raw.write_text(lines[0] + "".join(lines[1::4]), encoding="utf-8-sig")
-    out = tmp / "run"
-    analysis = str(Path(sys.executable).with_name("analysis"))
-    params = ["-p", "raw_paths", json.dumps([str(raw)]), "-p", "bootstrap_reps", "99"]
-    params += ["-p", "wild_reps", "99"]
-    done = subprocess.run(
-        [analysis, "run", "--out", str(out), *params],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-    )
-    assert done.returncode == 0, done.stderr
-    return out
+@pytest.fixture
+def run(small_run) -> Path:
+    """The shared run on a quarter of the demo register, started with MPLBACKEND=Agg in its
+    environment (tests/conftest.py): read, never changed."""
+    return small_run
 
 
 class _Links(HTMLParser):
@@ -206,6 +189,7 @@ def _proxy() -> tuple[int, list]:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_every_page_opens_offline_in_chromium_with_every_image_loaded(run, tmp_path):
+    run = copy_run(run, tmp_path)  # the probes are written beside the pages
     port, seen = _proxy()
     for page in PAGES:
         probe = run / page.replace(".html", "_probe.html")

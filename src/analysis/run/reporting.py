@@ -10,7 +10,6 @@ import pandas as pd
 from analysis.errors import ParameterError
 from analysis.outputs import read_table, write_text
 from analysis.present.catalogue import figure_alt, figure_caption
-from analysis.present.figures import standard_figures
 from analysis.present.publish import TABLE_FILES, printed_tables, table_html, table_latex
 from analysis.present.style import LANGS, house_style
 from analysis.run.figure_pool import figure_workers, save_figures
@@ -40,6 +39,10 @@ def save_standard_figures(
     number; with workers the returned figures are never saved, so what a notebook shows of them does
     not depend on the number of cores either (see :mod:`analysis.run.figure_pool`)."""
     import matplotlib.pyplot as plt
+
+    # Here, not at the top: a run's last step writes the table files from this module and should not
+    # pay for seaborn and the figure modules (3 s of a one-notebook run of a batch).
+    from analysis.present.figures import standard_figures
 
     if lang not in LANGS:
         raise ParameterError(f"lang must be one of {LANGS}, got {lang!r}")
