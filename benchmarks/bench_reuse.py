@@ -40,7 +40,7 @@ def main() -> None:
         figures = _timed(["--out", str(out), "--notebook", "04_figures"])
     print("Rerunning only what changed (demo register, one process after another):\n")
     print("| run | seconds | share of the first |\n|---|---|---|")
-    print(f"| first run (all four notebooks) | {first:.1f} | 100% |")
+    print(f"| first run (every notebook) | {first:.1f} | 100% |")
     print(f"| second run, nothing changed (all reused) | {second:.1f} | {second / first:.0%} |")
     print(f"| `--notebook 04_figures` (figures redrawn) | {figures:.1f} | {figures / first:.0%} |")
     print(f"\nSecond run's outputs byte-identical to the first's: {same}")
