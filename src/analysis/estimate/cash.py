@@ -16,7 +16,8 @@ from analysis.estimate.costs import NOMINAL_BASIS, constant_yuan_year
 from analysis.reference import cpi_index, load_reference
 from analysis.schema import require_columns
 
-CASH_COLUMNS = [
+# The columns of a cost table the benchmark reads.
+_NEED = [
     "group",
     "level",
     "estimator",
@@ -25,6 +26,10 @@ CASH_COLUMNS = [
     "estimate",
     "ci_low",
     "ci_high",
+]
+
+CASH_COLUMNS = [
+    *_NEED,
     "line_price_year",
     "poverty_line_yuan",
     "multiple",
@@ -40,17 +45,6 @@ CASH_CAVEAT = (
     "needed to lift a poor person to the line (the poverty gap is smaller); the cost is per person "
     "reached over a project, the line per person per year"
 )
-
-_NEED = [
-    "group",
-    "level",
-    "estimator",
-    "denominator",
-    "price_basis",
-    "estimate",
-    "ci_low",
-    "ci_high",
-]
 
 
 def poverty_line_yuan(price_year: int) -> float:
